@@ -1,0 +1,3 @@
+"""Layer package: exports `assets` (asset definitions of this layer)."""
+
+assets: list = []

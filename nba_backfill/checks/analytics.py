@@ -1,0 +1,3 @@
+"""Asset checks of the nba_analytics layer."""
+
+checks: list = []

@@ -1,0 +1,3 @@
+"""Asset checks of the nba_predictions layer."""
+
+checks: list = []

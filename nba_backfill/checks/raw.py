@@ -1,0 +1,3 @@
+"""Asset checks of the nba_raw layer."""
+
+checks: list = []

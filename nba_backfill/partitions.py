@@ -1,0 +1,117 @@
+"""The one daily partitions definition, its lookback mappings and backfill policies.
+
+Partitions: one per in-season day (opener .. Finals end) of every season in `seasons.SEASONS`.
+Off-season days are excluded with `DailyPartitionsDefinition(exclusions=...)` so a multi-season
+backfill does not pay Dagster bookkeeping for ~100 empty days a year. Consequence (measured in
+tests): a `TimeWindowPartitionMapping` offset counts *partitions*, i.e. in-season days, so a
+-30 offset on the first days of a season reaches back into the previous season's last days.
+That is harmless because every window is also cut at the season opener in code (windows never
+cross a season boundary, see `window_start`), but it means such an edge over-declares a few
+previous-season days; we prefer that to an unsupported custom PartitionMapping class.
+
+Every offset below stays under 100 partitions: Dagster ignores wider edges for staleness.
+History windows end at -1 (strictly before the partition date: SPEC §4 "game_date < analysis_date").
+Season-to-date values are not served by a mapping (a season is up to ~240 partitions); see
+`nba_backfill/assets/precompute` for how they are computed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from dagster import BackfillPolicy, DailyPartitionsDefinition, TimeWindowPartitionMapping
+
+from nba_backfill.seasons import SEASONS, Season, parse_date, season_for_date
+
+
+def _off_season_days() -> list[dt.datetime]:
+    days: list[dt.datetime] = []
+    for prev, nxt in zip(SEASONS, SEASONS[1:]):
+        day = prev.finals_end + dt.timedelta(days=1)
+        while day < nxt.opener:
+            days.append(dt.datetime(day.year, day.month, day.day))
+            day += dt.timedelta(days=1)
+    return days
+
+
+DAILY_PARTITIONS = DailyPartitionsDefinition(
+    start_date=SEASONS[0].opener.isoformat(),
+    end_date=(SEASONS[-1].finals_end + dt.timedelta(days=1)).isoformat(),
+    exclusions=_off_season_days(),
+)
+"""One partition per in-season game date, key YYYY-MM-DD (US Eastern game date)."""
+
+
+# --- Backfill policies -----------------------------------------------------------------------
+# Scrapers call rate-limited HTTP sources: chunk them so a failed chunk re-runs a week, not a
+# season, and so runs interleave fairly with other work in the `nba_api` pool.
+SCRAPER_BACKFILL_POLICY = BackfillPolicy.multi_run(max_partitions_per_run=30)
+# Warehouse tables: one run per contiguous range (delete+insert of the whole range).
+TABLE_BACKFILL_POLICY = BackfillPolicy.single_run()
+
+
+# --- Lookback mappings (upstream windows) ----------------------------------------------------
+# Same-date dependencies use no mapping (identity). Each constant names the window it serves.
+
+SCHEDULE_AROUND_DATE = TimeWindowPartitionMapping(start_offset=-5, end_offset=5)
+"""UPGC: schedule ±5 days around D (SPEC §3.4: rest days, back-to-backs, next game)."""
+
+SCHEDULE_MINUS_30_PLUS_7 = TimeWindowPartitionMapping(start_offset=-30, end_offset=7)
+"""UTGC: schedule from 30 days before to 7 days after D (SPEC §3.5)."""
+
+PREVIOUS_30_DAYS = TimeWindowPartitionMapping(start_offset=-30, end_offset=-1)
+"""UPGC: PGS of the previous 30 days; UTGC/UPGC: team last-10-games history (10 games ≈ 21
+days + All-Star break ≤ 30 days); PDC: TOGS last 10 games."""
+
+LAST_15_TEAM_GAMES = TimeWindowPartitionMapping(start_offset=-45, end_offset=-1)
+"""TDZA: last 15 TDGS games of a team (15 × ~2.1 days ≈ 32 days + 6-day All-Star break + slack)
+and the 30-day league averages inside it."""
+
+LAST_20_PLAYER_GAMES = TimeWindowPartitionMapping(start_offset=-60, end_offset=-1)
+"""PSZA: last 10 and last 20 PGS games (20 team games ≈ 42 days + break + slack)."""
+
+PLAYER_RECENT_40_DAYS = TimeWindowPartitionMapping(start_offset=-40, end_offset=-1)
+"""PDC: last 5/10 played games and the 7/14/30-day counts (30 days + break-lengthened windows)."""
+
+ROLLING_60_DAYS = TimeWindowPartitionMapping(start_offset=-60, end_offset=-1)
+"""MLFS: 60-day rolling stats, last 10 games within 60 days, 30-day minutes, 14-day previous line."""
+
+PREVIOUS_DAY = TimeWindowPartitionMapping(start_offset=-1, end_offset=-1)
+"""Cumulative season-to-date state carried from the previous in-season partition."""
+
+
+LOOKBACK_MAPPINGS: dict[str, TimeWindowPartitionMapping] = {
+    "schedule_around_date": SCHEDULE_AROUND_DATE,
+    "schedule_minus_30_plus_7": SCHEDULE_MINUS_30_PLUS_7,
+    "previous_30_days": PREVIOUS_30_DAYS,
+    "last_15_team_games": LAST_15_TEAM_GAMES,
+    "last_20_player_games": LAST_20_PLAYER_GAMES,
+    "player_recent_40_days": PLAYER_RECENT_40_DAYS,
+    "rolling_60_days": ROLLING_60_DAYS,
+    "previous_day": PREVIOUS_DAY,
+}
+
+
+def partition_keys_between(start: str, end: str) -> list[str]:
+    """In-season partition keys from start to end inclusive (bad or reversed dates raise)."""
+    a, b = parse_date(start), parse_date(end)
+    if b < a:
+        raise ValueError(f"reversed range: {start} is after {end}")
+    keys = DAILY_PARTITIONS.get_partition_keys()
+    if not keys or a > parse_date(keys[-1]) or b < parse_date(keys[0]):
+        raise ValueError(f"range {start}..{end} is outside the partitions {keys[0]}..{keys[-1]}")
+    return [k for k in keys if start <= k <= end]
+
+
+def season_keys(season: Season) -> list[str]:
+    """Every partition key of one season (opener .. Finals end, bounded by today)."""
+    return [k for k in DAILY_PARTITIONS.get_partition_keys() if season.contains(parse_date(k))]
+
+
+def window_start(day: dt.date, days_back: int) -> dt.date:
+    """Start of a `days_back` history window ending before `day`, cut at the season opener."""
+    season = season_for_date(day)
+    start = day - dt.timedelta(days=days_back)
+    if season is not None and start < season.opener:
+        return season.opener
+    return start

@@ -1,0 +1,56 @@
+"""The one environment switch: NBA_BACKFILL_ENV = local (default) | prod.
+
+`build_resources()` returns the same keys in every environment:
+- `io_manager`: table assets (DuckDB file locally, BigQuery in prod), schema/dataset = key prefix;
+- `warehouse`: read queries for checks, guards and the CLI;
+- `lake`: landed API responses (folder locally, GCS bucket in prod), same object layout;
+- `nba_api`: the HTTP client (bundled offline replay locally, live hosts in prod).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from nba_backfill.resources.lake import LocalLake
+from nba_backfill.resources.nba_api import NbaApiClient
+from nba_backfill.resources.warehouse import DuckDBWarehouse, NbaDuckDBIOManager
+
+ENVIRONMENTS = ("local", "prod")
+RESOURCE_KEYS = ("io_manager", "warehouse", "lake", "nba_api")
+
+
+def current_environment() -> str:
+    env = os.environ.get("NBA_BACKFILL_ENV", "local").strip() or "local"
+    if env not in ENVIRONMENTS:
+        raise ValueError(f"NBA_BACKFILL_ENV must be one of {ENVIRONMENTS}, got {env!r}")
+    return env
+
+
+def backfill_home() -> Path:
+    """Local data root: NBA_BACKFILL_HOME, default `.nba_backfill/` in the working directory."""
+    return Path(os.environ.get("NBA_BACKFILL_HOME") or ".nba_backfill").absolute()
+
+
+def local_resources(home: Path) -> dict[str, Any]:
+    database = str(home / "warehouse.duckdb")
+    return {
+        "io_manager": NbaDuckDBIOManager(database=database),
+        "warehouse": DuckDBWarehouse(database=database),
+        "lake": LocalLake(root=str(home / "lake")),
+        "nba_api": NbaApiClient(mode="offline", offline_faults_file=str(home / "offline_faults.json")),
+    }
+
+
+def build_resources(env: str | None = None) -> dict[str, Any]:
+    """Resources for `env` (default: NBA_BACKFILL_ENV), identical keys in every environment."""
+    env = env or current_environment()
+    if env == "local":
+        resources = local_resources(backfill_home())
+    else:
+        from nba_backfill.resources.prod import prod_resources
+
+        resources = prod_resources()
+    assert tuple(resources) == RESOURCE_KEYS, resources.keys()
+    return resources

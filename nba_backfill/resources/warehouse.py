@@ -1,0 +1,121 @@
+"""Warehouse access: the IO manager that stores table assets, and a query resource.
+
+Local: one DuckDB file, schema = asset key prefix, table = asset name. The stock Dagster DuckDB
+IO manager deletes the partition window and inserts the new rows on separate autocommitted
+statements and skips empty frames; ours does delete + insert in ONE transaction (a failed insert
+rolls back to the previous rows), always creates the table (an empty partition still yields a
+table with its columns) and inserts by column name.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+from dagster import ConfigurableResource, OutputContext
+from dagster._core.storage.db_io_manager import DbTypeHandler, TableSlice
+from dagster_duckdb.io_manager import DuckDbClient
+from dagster_duckdb_pandas import DuckDBPandasIOManager
+from dagster_duckdb_pandas.duckdb_pandas_type_handler import DuckDBPandasTypeHandler
+
+PARTITION_EXPR = "CAST({column} AS TIMESTAMP)"
+"""partition_expr template valid on DuckDB and on BigQuery (a DATE compared with the
+'YYYY-MM-DD HH:MM:SS' literals Dagster writes)."""
+
+
+def partition_expr(column: str) -> str:
+    return PARTITION_EXPR.format(column=column)
+
+
+def _table_exists(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    row = conn.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+class _TransactionalDuckDbClient(DuckDbClient):
+    @staticmethod
+    def delete_table_slice(context: OutputContext, table_slice: TableSlice, connection) -> None:
+        if _table_exists(connection, table_slice.schema, table_slice.table):
+            DuckDbClient.delete_table_slice(context, table_slice, connection)
+
+    @staticmethod
+    @contextmanager
+    def connect(context, table_slice) -> Iterator[duckdb.DuckDBPyConnection]:
+        with DuckDbClient.connect(context, table_slice) as conn:
+            conn.begin()
+            try:
+                yield conn
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+
+
+class _PandasHandler(DuckDBPandasTypeHandler):
+    def handle_output(
+        self, context: OutputContext, table_slice: TableSlice, obj: pd.DataFrame, connection
+    ):
+        name = f"{table_slice.schema}.{table_slice.table}"
+        frame = obj  # referenced by name in the SQL below (DuckDB replacement scan)
+        if not _table_exists(connection, table_slice.schema, table_slice.table):
+            connection.execute(f"create table {name} as select * from frame limit 0")
+        if not frame.empty:
+            connection.execute(f"insert into {name} by name select * from frame")
+        context.add_output_metadata({"dagster/partition_row_count": int(frame.shape[0])})
+
+
+class NbaDuckDBIOManager(DuckDBPandasIOManager):
+    """DuckDB pandas IO manager with transactional, always-creating, by-name writes."""
+
+    @staticmethod
+    def type_handlers() -> Sequence[DbTypeHandler]:
+        return [_PandasHandler()]
+
+    def create_io_manager(self, context):
+        Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+        manager = super().create_io_manager(context)
+        manager._db_client = _TransactionalDuckDbClient()  # noqa: SLF001 - documented above
+        return manager
+
+
+class Warehouse(ConfigurableResource):
+    """Read access to warehouse tables for checks, guards and the CLI (both environments)."""
+
+    @abstractmethod
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+        """Run a parameterised read query and return a DataFrame."""
+
+    @abstractmethod
+    def table_exists(self, schema: str, table: str) -> bool:
+        """True when `schema.table` exists."""
+
+
+class DuckDBWarehouse(Warehouse):
+    """Queries the local DuckDB file (`$NBA_BACKFILL_HOME/warehouse.duckdb`)."""
+
+    database: str
+
+    @contextmanager
+    def _conn(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+        conn = duckdb.connect(self.database)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+        with self._conn() as conn:
+            return conn.execute(sql, list(params or [])).df()
+
+    def table_exists(self, schema: str, table: str) -> bool:
+        with self._conn() as conn:
+            return _table_exists(conn, schema, table)
