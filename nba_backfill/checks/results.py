@@ -1,0 +1,136 @@
+"""Per-partition asset check results, and the registry of blocking checks.
+
+Dagster stores one check result per step; in a ranged (single-run) materialization that would be
+one result for the whole range. We log one `AssetCheckEvaluation` per partition key (stored with
+its partition, visible per partition in the UI and queryable by the cross-run guard) and then
+return one summary `AssetCheckResult` for the step:
+- a single-partition run: the summary is that partition's result (ERROR severity blocks
+  downstream steps of the same run);
+- a ranged run where only some partitions failed: the summary fails with WARN severity so the
+  whole range is not blocked in this run; the failed partitions are blocked individually by
+  `nba_backfill.guards` in every downstream step (same run or any later run).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from dagster import (
+    AssetCheckEvaluation,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+)
+
+from nba_backfill.partitions import DAILY_PARTITIONS
+
+SAMPLE_SIZE = 10
+
+_BLOCKING: dict[AssetKey, set[str]] = {}
+
+
+def register_blocking(spec: AssetCheckSpec) -> AssetCheckSpec:
+    """Record a blocking check spec so the guard knows which upstream results gate downstream."""
+    if spec.blocking:
+        _BLOCKING.setdefault(spec.asset_key, set()).add(spec.name)
+    return spec
+
+
+def blocking_check_names(asset_key: AssetKey) -> set[str]:
+    return set(_BLOCKING.get(asset_key, ()))
+
+
+def check_spec(
+    asset_key: AssetKey, name: str, description: str, *, blocking: bool
+) -> AssetCheckSpec:
+    """A partitioned check spec on a daily asset, registered when blocking."""
+    return register_blocking(
+        AssetCheckSpec(
+            name,
+            asset=asset_key,
+            description=description,
+            blocking=blocking,
+            partitions_def=DAILY_PARTITIONS,
+        )
+    )
+
+
+@dataclass
+class Outcome:
+    """One check's result for one partition: pass/fail, counts and a sample of offending keys."""
+
+    passed: bool
+    counts: dict[str, int | float] = field(default_factory=dict)
+    offending: list[str] = field(default_factory=list)
+    message: str = ""
+
+    def metadata(self) -> dict[str, Any]:
+        meta: dict[str, Any] = dict(self.counts)
+        meta["offending_count"] = len(self.offending)
+        if self.offending:
+            meta["offending_sample"] = ", ".join(map(str, self.offending[:SAMPLE_SIZE]))
+        if self.message:
+            meta["message"] = self.message
+        return meta
+
+
+def emit_check(
+    context: AssetExecutionContext,
+    asset_key: AssetKey,
+    check_name: str,
+    outcomes: Mapping[str, Outcome],
+    *,
+    blocking: bool,
+) -> AssetCheckResult:
+    """Log one evaluation per partition and return the step's summary AssetCheckResult."""
+    severity = AssetCheckSeverity.ERROR if blocking else AssetCheckSeverity.WARN
+    if len(outcomes) == 1:  # single-partition run: the step result is the partition's result
+        ((key, outcome),) = outcomes.items()
+        return AssetCheckResult(
+            asset_key=asset_key,
+            check_name=check_name,
+            passed=outcome.passed,
+            severity=severity,
+            description=outcome.message or None,
+            metadata={"partition": key, **outcome.metadata()},
+        )
+    for key, outcome in outcomes.items():
+        context.log_event(
+            AssetCheckEvaluation(
+                asset_key=asset_key,
+                check_name=check_name,
+                passed=outcome.passed,
+                metadata=outcome.metadata(),
+                severity=severity,
+                description=outcome.message or None,
+                blocking=blocking,
+                partition=key,
+            )
+        )
+    failed = sorted(k for k, o in outcomes.items() if not o.passed)
+    passed_any = len(failed) < len(outcomes)
+    summary_severity = severity
+    if failed and passed_any:
+        summary_severity = AssetCheckSeverity.WARN
+    first = outcomes[failed[0]] if failed else None
+    return AssetCheckResult(
+        asset_key=asset_key,
+        check_name=check_name,
+        passed=not failed,
+        severity=summary_severity,
+        description=(
+            f"{len(failed)}/{len(outcomes)} partitions failed: {', '.join(failed[:SAMPLE_SIZE])}"
+            f" — first: {first.message}"
+            if first
+            else f"{len(outcomes)} partitions passed"
+        ),
+        metadata={
+            "partitions_checked": len(outcomes),
+            "partitions_failed": len(failed),
+            "failed_partitions_sample": ", ".join(failed[:SAMPLE_SIZE]),
+        },
+    )
