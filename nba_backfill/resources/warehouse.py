@@ -17,11 +17,13 @@ from typing import Any
 
 import duckdb
 import pandas as pd
-from dagster import ConfigurableResource, OutputContext
+from dagster import ConfigurableResource, OutputContext, TableSchema
 from dagster._core.storage.db_io_manager import DbTypeHandler, TableSlice
 from dagster_duckdb.io_manager import DuckDbClient
 from dagster_duckdb_pandas import DuckDBPandasIOManager
 from dagster_duckdb_pandas.duckdb_pandas_type_handler import DuckDBPandasTypeHandler
+
+from nba_backfill.assets.tables import duckdb_ddl
 
 PARTITION_EXPR = "CAST({column} AS TIMESTAMP)"
 """partition_expr template valid on DuckDB and on BigQuery (a DATE compared with the
@@ -66,7 +68,12 @@ class _PandasHandler(DuckDBPandasTypeHandler):
         name = f"{table_slice.schema}.{table_slice.table}"
         frame = obj  # referenced by name in the SQL below (DuckDB replacement scan)
         if not _table_exists(connection, table_slice.schema, table_slice.table):
-            connection.execute(f"create table {name} as select * from frame limit 0")
+            declared = (context.definition_metadata or {}).get("dagster/column_schema")
+            schema = getattr(declared, "schema", declared)
+            if isinstance(schema, TableSchema):
+                connection.execute(duckdb_ddl(name, schema))
+            else:
+                connection.execute(f"create table {name} as select * from frame limit 0")
         if not frame.empty:
             connection.execute(f"insert into {name} by name select * from frame")
         context.add_output_metadata({"dagster/partition_row_count": int(frame.shape[0])})

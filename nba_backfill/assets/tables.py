@@ -1,0 +1,94 @@
+"""Typed column schemas for warehouse tables (BigQuery type names, mapped for DuckDB).
+
+A table asset declares its columns once as `Col`s; `column_schema()` turns them into Dagster's
+`dagster/column_schema` metadata (shown in the UI, and used by the IO managers to create the
+table with exact types, so an empty first partition or an all-NULL column never guesses a type),
+and `conform()` shapes a DataFrame to exactly those columns and dtypes before it is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+from dagster import TableColumn, TableSchema
+
+TYPES = ("STRING", "INT64", "FLOAT64", "BOOL", "DATE", "TIMESTAMP", "ARRAY<STRING>", "ARRAY<FLOAT64>")
+
+DUCKDB_TYPES = {
+    "STRING": "VARCHAR",
+    "INT64": "BIGINT",
+    "FLOAT64": "DOUBLE",
+    "BOOL": "BOOLEAN",
+    "DATE": "DATE",
+    "TIMESTAMP": "TIMESTAMPTZ",
+    "ARRAY<STRING>": "VARCHAR[]",
+    "ARRAY<FLOAT64>": "DOUBLE[]",
+}
+
+
+@dataclass(frozen=True)
+class Col:
+    name: str
+    type: str
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if self.type not in TYPES:
+            raise ValueError(f"column {self.name}: unknown type {self.type!r} (known: {TYPES})")
+
+
+def column_schema(cols: list[Col] | tuple[Col, ...]) -> TableSchema:
+    names = [c.name for c in cols]
+    dupes = {n for n in names if names.count(n) > 1}
+    if dupes:
+        raise ValueError(f"duplicate columns: {sorted(dupes)}")
+    return TableSchema(
+        columns=[TableColumn(name=c.name, type=c.type, description=c.description) for c in cols]
+    )
+
+
+def _to_date(value):
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def conform(df: pd.DataFrame, cols: list[Col] | tuple[Col, ...]) -> pd.DataFrame:
+    """Exactly `cols`, in order, with dtypes matching their types. Missing columns raise."""
+    missing = [c.name for c in cols if c.name not in df.columns]
+    if missing:
+        raise KeyError(f"frame lacks columns {missing}")
+    out = pd.DataFrame(index=df.index)
+    for c in cols:
+        s = df[c.name]
+        if c.type == "STRING":
+            out[c.name] = s.astype("string")
+        elif c.type == "INT64":
+            out[c.name] = pd.to_numeric(s, errors="raise").round().astype("Int64")
+        elif c.type == "FLOAT64":
+            out[c.name] = pd.to_numeric(s, errors="raise").astype("float64")
+        elif c.type == "BOOL":
+            out[c.name] = s.astype("boolean")
+        elif c.type == "DATE":
+            out[c.name] = s.map(_to_date).astype("object")
+        elif c.type == "TIMESTAMP":
+            out[c.name] = pd.to_datetime(s, utc=True)
+        else:  # arrays: lists (None allowed)
+            out[c.name] = s.map(lambda v: None if v is None else list(v)).astype("object")
+    return out.reset_index(drop=True)
+
+
+def duckdb_ddl(schema_table: str, table_schema: TableSchema) -> str:
+    """CREATE TABLE statement for DuckDB from a `dagster/column_schema`."""
+    cols = ", ".join(
+        f'"{c.name}" {DUCKDB_TYPES.get(c.type, "VARCHAR")}' for c in table_schema.columns
+    )
+    return f"create table {schema_table} ({cols})"
