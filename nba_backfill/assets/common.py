@@ -38,3 +38,18 @@ def frame_metadata(df: pd.DataFrame, **extra) -> dict:
             meta["null_rates"] = MetadataValue.json({k: round(float(v), 4) for k, v in worst.items()})
     meta.update(extra)
     return meta
+
+
+def player_lookup(name: str) -> str:
+    """SPEC §0: lower-cased name with spaces and punctuation removed ("D'Angelo Russell" ->
+    "dangelorussell"). Accented letters are folded to ASCII first ("Jokić" -> "jokic")."""
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return "".join(ch for ch in folded.lower() if ch.isalnum())
+
+
+def game_code(game_date: dt.date | str, away_abbr: str, home_abbr: str) -> str:
+    """SPEC §0 game_id: YYYYMMDD_AWAY_HOME (the NBA numeric id is `nba_game_id`)."""
+    day = game_date if isinstance(game_date, str) else game_date.isoformat()
+    return f"{day.replace('-', '')}_{away_abbr}_{home_abbr}"

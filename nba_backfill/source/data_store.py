@@ -1,0 +1,280 @@
+"""The bundled game logs: loaded lazily once per process, indexed by date and by game.
+
+Everything here is real data or a direct derivation of it (team totals, home/away from MATCHUP,
+overtime periods from the team's minutes, win-loss records). Generated extras (tip-off times)
+are deterministic functions of the game id.
+"""
+
+from __future__ import annotations
+
+import bisect
+import random
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+PARQUET_PATH = DATA_DIR / "player_game_logs.parquet"
+
+STAT_COLS = ["MIN", "PTS", "FGM", "FGA", "FG3M", "FG3A", "FTM", "FTA", "OREB", "DREB", "REB",
+             "AST", "STL", "BLK", "TOV", "PF", "PLUS_MINUS"]
+PCT_COLS = ["FG_PCT", "FG3_PCT", "FT_PCT"]
+
+# stats.nba.com leaguegamelog PlayerOrTeam=P headers, in the API's order.
+P_HEADERS = ["SEASON_ID", "PLAYER_ID", "PLAYER_NAME", "TEAM_ID", "TEAM_ABBREVIATION", "TEAM_NAME",
+             "GAME_ID", "GAME_DATE", "MATCHUP", "WL", "MIN", "FGM", "FGA", "FG_PCT", "FG3M", "FG3A",
+             "FG3_PCT", "FTM", "FTA", "FT_PCT", "OREB", "DREB", "REB", "AST", "STL", "BLK", "TOV",
+             "PF", "PTS", "PLUS_MINUS", "FANTASY_PTS", "VIDEO_AVAILABLE"]
+
+_TIP_SLOTS = ["19:00", "19:00", "19:00", "19:30", "19:30", "19:30", "20:00", "20:00", "20:30",
+              "21:00", "22:00", "22:00", "22:30", "15:30", "18:00"]
+
+
+@dataclass(frozen=True)
+class Game:
+    game_id: str
+    date: str  # YYYY-MM-DD (US Eastern game date)
+    season: str  # "2023-24"
+    season_id: str  # "22023"
+    home_id: int
+    away_id: int
+    home_matchup: str
+    away_matchup: str
+    home_rows: tuple[int, ...]
+    away_rows: tuple[int, ...]
+    home_pts: int
+    away_pts: int
+    periods: int  # 4 + overtimes
+    tip_et: str  # "19:30" (generated, deterministic)
+    sequence: int = 0  # order within the date
+
+    @property
+    def season_year(self) -> int:
+        return int(self.season[:4])
+
+    @property
+    def home_won(self) -> bool:
+        return self.home_pts > self.away_pts
+
+    def side_ids(self) -> tuple[int, int]:
+        return self.home_id, self.away_id
+
+
+def split_name(full: str) -> tuple[str, str]:
+    parts = full.split(" ", 1)
+    return (parts[0], parts[1]) if len(parts) == 2 else ("", parts[0])
+
+
+def name_initial(full: str) -> str:
+    first, last = split_name(full)
+    return f"{first[0]}. {last}" if first else last
+
+
+def slugify(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower().replace("'", "").replace(".", "")).strip("-")
+
+
+def _home_abbr(matchup: str) -> str:
+    if " vs. " in matchup:
+        return matchup.split(" vs. ")[0].strip()
+    return matchup.split(" @ ")[1].strip()
+
+
+class Store:
+    """Column arrays plus indexes; row materialisation is per request (cheap slices)."""
+
+    def __init__(self, path: Path = PARQUET_PATH):
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(path)
+        self.columns = table.column_names
+        self.cols: dict[str, np.ndarray] = {c: table.column(c).to_numpy(zero_copy_only=False)
+                                            for c in self.columns}
+        n = table.num_rows
+        dates = self.cols["GAME_DATE"]
+        # The bundled file is sorted by (GAME_DATE, GAME_ID): date and game rows are contiguous.
+        self.dates: list[str] = []
+        self.date_bounds: dict[str, tuple[int, int]] = {}
+        change = np.flatnonzero(dates[1:] != dates[:-1]) + 1
+        starts = np.concatenate([[0], change]).tolist()
+        ends = np.concatenate([change, [n]]).tolist()
+        for s, e in zip(starts, ends):
+            self.dates.append(str(dates[s]))
+            self.date_bounds[str(dates[s])] = (s, e)
+        self._build_games()
+        self._build_records()
+
+    # ------------------------------------------------------------------ indexes
+    def _build_games(self) -> None:
+        c = self.cols
+        gids, teams, abbrs, matchups = c["GAME_ID"], c["TEAM_ID"], c["TEAM_ABBREVIATION"], c["MATCHUP"]
+        mins, pts = c["MIN"], c["PTS"]
+        change = np.flatnonzero(gids[1:] != gids[:-1]) + 1
+        starts = np.concatenate([[0], change]).tolist()
+        ends = np.concatenate([change, [len(gids)]]).tolist()
+        self.games: dict[str, Game] = {}
+        self.games_by_date: dict[str, list[Game]] = {}
+        self.seasons: dict[str, list[Game]] = {}
+        for s, e in zip(starts, ends):
+            gid = str(gids[s])
+            home_abbr = _home_abbr(str(matchups[s]))
+            home_rows, away_rows = [], []
+            home_id = away_id = 0
+            home_m = away_m = ""
+            for i in range(s, e):
+                if abbrs[i] == home_abbr:
+                    home_rows.append(i)
+                    home_id, home_m = int(teams[i]), str(matchups[i])
+                else:
+                    away_rows.append(i)
+                    away_id, away_m = int(teams[i]), str(matchups[i])
+            team_min = (int(mins[home_rows].sum()) + int(mins[away_rows].sum())) / 2.0
+            periods = 4 + max(0, int(round((team_min - 240) / 25.0)))
+            rng = random.Random(int(gid))
+            game = Game(
+                game_id=gid, date=str(c["GAME_DATE"][s]), season=str(c["SEASON_LABEL"][s]),
+                season_id=str(int(c["SEASON_ID"][s])), home_id=home_id, away_id=away_id,
+                home_matchup=home_m, away_matchup=away_m,
+                home_rows=tuple(home_rows), away_rows=tuple(away_rows),
+                home_pts=int(pts[home_rows].sum()), away_pts=int(pts[away_rows].sum()),
+                periods=periods, tip_et=rng.choice(_TIP_SLOTS))
+            self.games_by_date.setdefault(game.date, []).append(game)
+        for date, games in self.games_by_date.items():
+            games.sort(key=lambda g: (g.tip_et, g.game_id))
+            seq = [Game(**{**g.__dict__, "sequence": i + 1}) for i, g in enumerate(games)]
+            self.games_by_date[date] = seq
+            for g in seq:
+                self.games[g.game_id] = g
+                self.seasons.setdefault(g.season, []).append(g)
+        for games in self.seasons.values():
+            games.sort(key=lambda g: (g.date, g.sequence))
+
+    def _build_records(self) -> None:
+        """Win-loss records after each game, and per-team history for standings by day."""
+        self.records: dict[tuple[str, int], tuple[int, int]] = {}
+        self.history: dict[tuple[str, int], list[tuple[str, int, int, int, int, int, int]]] = {}
+        for season, games in self.seasons.items():
+            rec: dict[int, list[int]] = {}
+            for g in games:
+                for tid, is_home in ((g.home_id, True), (g.away_id, False)):
+                    won = g.home_won == is_home
+                    r = rec.setdefault(tid, [0, 0, 0, 0, 0, 0])  # w, l, hw, hl, rw, rl
+                    r[0 if won else 1] += 1
+                    r[(2 if is_home else 4) + (0 if won else 1)] += 1
+                    self.records[(g.game_id, tid)] = (r[0], r[1])
+                    self.history.setdefault((season, tid), []).append((g.date, *r))
+        self._history_dates = {k: [h[0] for h in v] for k, v in self.history.items()}
+
+    # ------------------------------------------------------------------ queries
+    def season_of_date(self, date: str) -> str | None:
+        for label, games in self.seasons.items():
+            if games[0].date <= date <= games[-1].date:
+                return label
+        return None
+
+    def season_bounds(self, season: str) -> tuple[str, str] | None:
+        games = self.seasons.get(season)
+        return (games[0].date, games[-1].date) if games else None
+
+    def row_span(self, date_from: str | None, date_to: str | None) -> tuple[int, int]:
+        """Row index span [start, end) covering dates in [date_from, date_to] (inclusive)."""
+        lo = bisect.bisect_left(self.dates, date_from) if date_from else 0
+        hi = bisect.bisect_right(self.dates, date_to) if date_to else len(self.dates)
+        if lo >= hi:
+            return 0, 0
+        return self.date_bounds[self.dates[lo]][0], self.date_bounds[self.dates[hi - 1]][1]
+
+    def p_rows(self, start: int, end: int, drop_games: frozenset[str] = frozenset()) -> list[list]:
+        """leaguegamelog P rows (P_HEADERS order) for row span [start, end)."""
+        if start >= end:
+            return []
+        c = self.cols
+        sl = {k: c[k][start:end].tolist() for k in self.columns}
+        for k in PCT_COLS:
+            sl[k] = [None if v != v else v for v in sl[k]]
+        season_ids = [str(v) for v in sl["SEASON_ID"]]
+        fantasy = [round(p + 1.2 * r + 1.5 * a + 3 * s + 3 * b - t, 1) for p, r, a, s, b, t in
+                   zip(sl["PTS"], sl["REB"], sl["AST"], sl["STL"], sl["BLK"], sl["TOV"])]
+        out = []
+        for i in range(end - start):
+            if drop_games and sl["GAME_ID"][i] in drop_games:
+                continue
+            out.append([season_ids[i], sl["PLAYER_ID"][i], sl["PLAYER_NAME"][i], sl["TEAM_ID"][i],
+                        sl["TEAM_ABBREVIATION"][i], sl["TEAM_NAME"][i], sl["GAME_ID"][i],
+                        sl["GAME_DATE"][i], sl["MATCHUP"][i], sl["WL"][i], sl["MIN"][i],
+                        sl["FGM"][i], sl["FGA"][i], sl["FG_PCT"][i], sl["FG3M"][i], sl["FG3A"][i],
+                        sl["FG3_PCT"][i], sl["FTM"][i], sl["FTA"][i], sl["FT_PCT"][i],
+                        sl["OREB"][i], sl["DREB"][i], sl["REB"][i], sl["AST"][i], sl["STL"][i],
+                        sl["BLK"][i], sl["TOV"][i], sl["PF"][i], sl["PTS"][i],
+                        sl["PLUS_MINUS"][i], fantasy[i], 1])
+        return out
+
+    @lru_cache(maxsize=8192)
+    def lines(self, game_id: str) -> tuple[tuple[dict, ...], tuple[dict, ...]]:
+        """(home player lines, away player lines) as dicts of the parquet columns."""
+        g = self.games[game_id]
+        out = []
+        for rows in (g.home_rows, g.away_rows):
+            idx = np.asarray(rows)
+            cols = {k: self.cols[k][idx].tolist() for k in self.columns}
+            side = []
+            for i in range(len(rows)):
+                d = {k: cols[k][i] for k in self.columns}
+                for k in PCT_COLS:
+                    if d[k] != d[k]:
+                        d[k] = None
+                side.append(d)
+            out.append(tuple(side))
+        return out[0], out[1]
+
+    def standings(self, season: str, date: str) -> dict[int, tuple[int, int, int, int, int, int]]:
+        """team id -> (w, l, hw, hl, rw, rl) through `date` (inclusive)."""
+        out = {}
+        for (s, tid), dates in self._history_dates.items():
+            if s != season:
+                continue
+            i = bisect.bisect_right(dates, date)
+            out[tid] = self.history[(s, tid)][i - 1][1:] if i else (0, 0, 0, 0, 0, 0)
+        return out
+
+    def previous_meeting(self, game: Game) -> Game | None:
+        """The teams' last meeting before `game` (any bundled season)."""
+        pair = {game.home_id, game.away_id}
+        for label in sorted(self.seasons, reverse=True):
+            if label > game.season:
+                continue
+            for g in reversed(self.seasons[label]):
+                if (g.date, g.sequence) < (game.date, game.sequence) and {g.home_id, g.away_id} == pair:
+                    return g
+        return None
+
+    def season_series(self, game: Game) -> tuple[int, int]:
+        """(home team wins, home team losses) vs this opponent this season, through `game`."""
+        w = l = 0
+        for g in self.seasons[game.season]:
+            if (g.date, g.sequence) > (game.date, game.sequence):
+                break
+            if {g.home_id, g.away_id} == {game.home_id, game.away_id}:
+                home_won_it = (g.home_pts > g.away_pts) == (g.home_id == game.home_id)
+                w, l = (w + 1, l) if home_won_it else (w, l + 1)
+        return w, l
+
+
+_STORE: Store | None = None
+_LOCK = threading.Lock()
+
+
+def get_store() -> Store:
+    """The process-wide store (loaded on first use, never at import)."""
+    global _STORE
+    if _STORE is None:
+        with _LOCK:
+            if _STORE is None:
+                _STORE = Store()
+    return _STORE
