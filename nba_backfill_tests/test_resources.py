@@ -1,0 +1,118 @@
+import duckdb
+import pandas as pd
+import pytest
+from dagster import AssetIn, TimeWindowPartitionMapping, asset, materialize
+
+from nba_backfill.assets.tables import Col, column_schema, conform
+from nba_backfill.partitions import DAILY_PARTITIONS
+from nba_backfill.resources import (
+    RESOURCE_KEYS,
+    LocalLake,
+    NbaDuckDBIOManager,
+    build_resources,
+    partition_expr,
+)
+
+COLS = [Col("game_date", "DATE"), Col("team_abbr", "STRING"), Col("points", "INT64")]
+_state = {"fail_on": None}
+
+
+@asset(
+    key=["nba_raw", "resource_probe"],
+    partitions_def=DAILY_PARTITIONS,
+    metadata={"partition_expr": partition_expr("game_date"), "dagster/column_schema": column_schema(COLS)},
+)
+def probe(context) -> pd.DataFrame:
+    day = context.partition_key
+    if day == "2023-11-02":
+        return conform(pd.DataFrame(columns=[c.name for c in COLS]), COLS)
+    frame = pd.DataFrame({"game_date": [day, day], "team_abbr": ["BOS", "NYK"], "points": [108, 104]})
+    if _state["fail_on"] == day:  # a frame whose insert fails inside the transaction
+        frame["points"] = ["not", "numbers"]
+        return frame
+    return conform(frame, COLS)
+
+
+@asset(
+    key=["nba_analytics", "resource_probe_reader"],
+    partitions_def=DAILY_PARTITIONS,
+    io_manager_key="mem",
+    ins={"rows": AssetIn(key=["nba_raw", "resource_probe"], partition_mapping=TimeWindowPartitionMapping(-2, 0))},
+)
+def reader(rows: pd.DataFrame) -> int:
+    return len(rows)
+
+
+def _run(db, key, selection=None, raise_on_error=True):
+    from dagster import mem_io_manager
+
+    return materialize(
+        [probe, reader],
+        partition_key=key,
+        selection=selection or [probe],
+        resources={"io_manager": NbaDuckDBIOManager(database=db), "mem": mem_io_manager},
+        raise_on_error=raise_on_error,
+    )
+
+
+def _rows(db):
+    with duckdb.connect(db) as conn:
+        return conn.execute(
+            "select cast(game_date as varchar), count(*) from nba_raw.resource_probe group by 1 order by 1"
+        ).fetchall()
+
+
+def test_io_manager_replaces_partition_and_creates_declared_types(tmp_path):
+    db = str(tmp_path / "w.duckdb")
+    _run(db, "2023-11-02")  # empty first partition still creates the typed table
+    with duckdb.connect(db) as conn:
+        types = dict(conn.execute("select column_name, data_type from information_schema.columns "
+                                  "where table_name = 'resource_probe'").fetchall())
+    assert types == {"game_date": "DATE", "team_abbr": "VARCHAR", "points": "BIGINT"}
+    _run(db, "2023-11-01")
+    _run(db, "2023-11-03")
+    _run(db, "2023-11-03")
+    assert _rows(db) == [("2023-11-01", 2), ("2023-11-03", 2)]
+    result = _run(db, "2023-11-03", selection=[reader])
+    assert result.output_for_node("nba_analytics__resource_probe_reader") == 4
+
+
+def test_failed_insert_rolls_back_to_previous_rows(tmp_path):
+    db = str(tmp_path / "w.duckdb")
+    _run(db, "2023-11-01")
+    _state["fail_on"] = "2023-11-01"
+    try:
+        result = _run(db, "2023-11-01", raise_on_error=False)
+    finally:
+        _state["fail_on"] = None
+    assert not result.success
+    assert _rows(db) == [("2023-11-01", 2)]
+
+
+def test_local_lake_replace_prefix_is_idempotent_and_rejects_bad_keys(tmp_path):
+    lake = LocalLake(root=str(tmp_path / "lake"))
+    prefix = "nba-com/team-boxscore/2023-11-01/"
+    lake.replace_prefix(prefix, {prefix + "a.json": {"x": 1}, prefix + "b.json": {"x": 2}})
+    lake.replace_prefix(prefix, {prefix + "a.json": {"x": 3}})
+    assert lake.list_keys(prefix) == [prefix + "a.json"]
+    assert lake.read_json(prefix + "a.json") == {"x": 3}
+    assert not list((tmp_path / "lake").rglob(".tmp-*"))
+    with pytest.raises(ValueError, match="outside"):
+        lake.replace_prefix(prefix, {"nba-com/other/x.json": {}})
+    with pytest.raises(ValueError, match="bad lake key"):
+        lake.write_json("../escape.json", {})
+    with pytest.raises(FileNotFoundError, match="missing.json"):
+        lake.read_json(prefix + "missing.json")
+
+
+def test_environment_switch(monkeypatch, tmp_path):
+    monkeypatch.setenv("NBA_BACKFILL_HOME", str(tmp_path))
+    monkeypatch.delenv("NBA_BACKFILL_ENV", raising=False)
+    resources = build_resources()
+    assert tuple(resources) == RESOURCE_KEYS
+    assert resources["io_manager"].database == str(tmp_path / "warehouse.duckdb")
+    assert resources["lake"].root == str(tmp_path / "lake")
+    assert resources["nba_api"].mode == "offline"
+    monkeypatch.setenv("NBA_BACKFILL_ENV", "staging")
+    with pytest.raises(ValueError, match="NBA_BACKFILL_ENV must be one of"):
+        build_resources()
