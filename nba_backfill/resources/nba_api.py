@@ -178,7 +178,9 @@ class NbaApiClient(ConfigurableResource):
         def wait(state: RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
             backoff = wait_exponential_jitter(
-                initial=self.backoff_initial_seconds, max=self.backoff_max_seconds
+                multiplier=self.backoff_initial_seconds,
+                max=self.backoff_max_seconds,
+                jitter=self.backoff_initial_seconds,
             )(state)
             if isinstance(exc, _RetryableError) and exc.retry_after is not None:
                 return min(max(exc.retry_after, 0.0), self.backoff_max_seconds * 4)

@@ -8,7 +8,6 @@ are deterministic functions of the game id.
 from __future__ import annotations
 
 import bisect
-import random
 import re
 import threading
 import unicodedata
@@ -80,6 +79,16 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower().replace("'", "").replace(".", "")).strip("-")
 
 
+def _runs(values: list) -> list[tuple[int, int]]:
+    """[start, end) spans of equal consecutive values."""
+    out, start = [], 0
+    for i in range(1, len(values) + 1):
+        if i == len(values) or values[i] != values[start]:
+            out.append((start, i))
+            start = i
+    return out
+
+
 def _home_abbr(matchup: str) -> str:
     if " vs. " in matchup:
         return matchup.split(" vs. ")[0].strip()
@@ -90,64 +99,51 @@ class Store:
     """Column arrays plus indexes; row materialisation is per request (cheap slices)."""
 
     def __init__(self, path: Path = PARQUET_PATH):
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        table = pq.read_table(path)
+        table = pq.ParquetFile(path).read()  # (read_table would import pyarrow.dataset + pandas)
         self.columns = table.column_names
-        self.cols: dict[str, np.ndarray] = {c: table.column(c).to_numpy(zero_copy_only=False)
-                                            for c in self.columns}
-        n = table.num_rows
-        dates = self.cols["GAME_DATE"]
+        lists = {c: table.column(c).to_pylist() for c in self.columns}  # to_numpy imports pandas
+        self.cols: dict[str, np.ndarray] = {
+            c: np.asarray(v, dtype=np.int64 if pa.types.is_integer(table.schema.field(c).type) else object)
+            for c, v in lists.items()}
         # The bundled file is sorted by (GAME_DATE, GAME_ID): date and game rows are contiguous.
         self.dates: list[str] = []
         self.date_bounds: dict[str, tuple[int, int]] = {}
-        change = np.flatnonzero(dates[1:] != dates[:-1]) + 1
-        starts = np.concatenate([[0], change]).tolist()
-        ends = np.concatenate([change, [n]]).tolist()
-        for s, e in zip(starts, ends):
-            self.dates.append(str(dates[s]))
-            self.date_bounds[str(dates[s])] = (s, e)
-        self._build_games()
+        for s, e in _runs(lists["GAME_DATE"]):
+            self.dates.append(lists["GAME_DATE"][s])
+            self.date_bounds[lists["GAME_DATE"][s]] = (s, e)
+        self._build_games(lists)
         self._build_records()
 
     # ------------------------------------------------------------------ indexes
-    def _build_games(self) -> None:
-        c = self.cols
-        gids, teams, abbrs, matchups = c["GAME_ID"], c["TEAM_ID"], c["TEAM_ABBREVIATION"], c["MATCHUP"]
+    def _build_games(self, c: dict[str, list]) -> None:
+        teams, abbrs, matchups = c["TEAM_ID"], c["TEAM_ABBREVIATION"], c["MATCHUP"]
         mins, pts = c["MIN"], c["PTS"]
-        change = np.flatnonzero(gids[1:] != gids[:-1]) + 1
-        starts = np.concatenate([[0], change]).tolist()
-        ends = np.concatenate([change, [len(gids)]]).tolist()
+        by_date: dict[str, list[dict]] = {}
+        for s, e in _runs(c["GAME_ID"]):
+            gid = c["GAME_ID"][s]
+            home_abbr = _home_abbr(matchups[s])
+            rows = range(s, e)
+            home_rows = tuple(i for i in rows if abbrs[i] == home_abbr)
+            away_rows = tuple(i for i in rows if abbrs[i] != home_abbr)
+            team_min = sum(mins[i] for i in rows) / 2.0
+            h, a = home_rows[0], away_rows[0]
+            by_date.setdefault(c["GAME_DATE"][s], []).append(dict(
+                game_id=gid, date=c["GAME_DATE"][s], season=c["SEASON_LABEL"][s],
+                season_id=str(c["SEASON_ID"][s]), home_id=teams[h], away_id=teams[a],
+                home_matchup=matchups[h], away_matchup=matchups[a],
+                home_rows=home_rows, away_rows=away_rows,
+                home_pts=sum(pts[i] for i in home_rows), away_pts=sum(pts[i] for i in away_rows),
+                periods=4 + max(0, int(round((team_min - 240) / 25.0))),
+                tip_et=_TIP_SLOTS[(int(gid) * 2654435761 >> 11) % len(_TIP_SLOTS)]))
         self.games: dict[str, Game] = {}
         self.games_by_date: dict[str, list[Game]] = {}
         self.seasons: dict[str, list[Game]] = {}
-        for s, e in zip(starts, ends):
-            gid = str(gids[s])
-            home_abbr = _home_abbr(str(matchups[s]))
-            home_rows, away_rows = [], []
-            home_id = away_id = 0
-            home_m = away_m = ""
-            for i in range(s, e):
-                if abbrs[i] == home_abbr:
-                    home_rows.append(i)
-                    home_id, home_m = int(teams[i]), str(matchups[i])
-                else:
-                    away_rows.append(i)
-                    away_id, away_m = int(teams[i]), str(matchups[i])
-            team_min = (int(mins[home_rows].sum()) + int(mins[away_rows].sum())) / 2.0
-            periods = 4 + max(0, int(round((team_min - 240) / 25.0)))
-            rng = random.Random(int(gid))
-            game = Game(
-                game_id=gid, date=str(c["GAME_DATE"][s]), season=str(c["SEASON_LABEL"][s]),
-                season_id=str(int(c["SEASON_ID"][s])), home_id=home_id, away_id=away_id,
-                home_matchup=home_m, away_matchup=away_m,
-                home_rows=tuple(home_rows), away_rows=tuple(away_rows),
-                home_pts=int(pts[home_rows].sum()), away_pts=int(pts[away_rows].sum()),
-                periods=periods, tip_et=rng.choice(_TIP_SLOTS))
-            self.games_by_date.setdefault(game.date, []).append(game)
-        for date, games in self.games_by_date.items():
-            games.sort(key=lambda g: (g.tip_et, g.game_id))
-            seq = [Game(**{**g.__dict__, "sequence": i + 1}) for i, g in enumerate(games)]
+        for date, specs in by_date.items():
+            specs.sort(key=lambda d: (d["tip_et"], d["game_id"]))
+            seq = [Game(**d, sequence=i + 1) for i, d in enumerate(specs)]
             self.games_by_date[date] = seq
             for g in seq:
                 self.games[g.game_id] = g
