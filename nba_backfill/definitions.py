@@ -3,6 +3,7 @@
 from dagster import Definitions
 
 from nba_backfill import jobs
+from nba_backfill.alerts.sensors import sensors as alert_sensors
 from nba_backfill.assets import analytics, precompute, predictions, raw, scrapers
 from nba_backfill.checks import analytics as analytics_checks
 from nba_backfill.checks import lake as lake_checks
@@ -28,6 +29,6 @@ defs = Definitions(
     ],
     jobs=jobs.jobs,
     schedules=jobs.schedules,
-    sensors=jobs.sensors,
+    sensors=[*jobs.sensors, *alert_sensors],
     resources=build_resources(),
 )

@@ -4,7 +4,9 @@
 - `io_manager`: table assets (DuckDB file locally, BigQuery in prod), schema/dataset = key prefix;
 - `warehouse`: read queries for checks, guards and the CLI;
 - `lake`: landed API responses (folder locally, GCS bucket in prod), same object layout;
-- `nba_api`: the HTTP client (bundled offline replay locally, live hosts in prod).
+- `nba_api`: the HTTP client (bundled offline replay locally, live hosts in prod);
+- `notifier`: alerts and backfill digests (Slack-compatible webhook when
+  NBA_BACKFILL_ALERT_WEBHOOK_URL is set, else files under $NBA_BACKFILL_HOME/alerts).
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ import os
 from pathlib import Path
 from typing import Any
 
+from nba_backfill.alerts.notifiers import notifier_resource
 from nba_backfill.resources.lake import LocalLake
 from nba_backfill.resources.nba_api import NbaApiClient
 from nba_backfill.resources.warehouse import DuckDBWarehouse, NbaDuckDBIOManager
 
 ENVIRONMENTS = ("local", "prod")
-RESOURCE_KEYS = ("io_manager", "warehouse", "lake", "nba_api")
+RESOURCE_KEYS = ("io_manager", "warehouse", "lake", "nba_api", "notifier")
 
 
 def current_environment() -> str:
@@ -52,5 +55,6 @@ def build_resources(env: str | None = None) -> dict[str, Any]:
         from nba_backfill.resources.prod import prod_resources
 
         resources = prod_resources()
+    resources["notifier"] = notifier_resource(backfill_home())
     assert tuple(resources) == RESOURCE_KEYS, resources.keys()
     return resources

@@ -19,6 +19,7 @@ import duckdb
 import pandas as pd
 from dagster import ConfigurableResource, OutputContext, TableSchema
 from dagster._core.storage.db_io_manager import DbTypeHandler, TableSlice
+from dagster._utils.backoff import backoff
 from dagster_duckdb.io_manager import DuckDbClient
 from dagster_duckdb_pandas import DuckDBPandasIOManager
 from dagster_duckdb_pandas.duckdb_pandas_type_handler import DuckDBPandasTypeHandler
@@ -51,7 +52,16 @@ class _TransactionalDuckDbClient(DuckDbClient):
     @staticmethod
     @contextmanager
     def connect(context, table_slice) -> Iterator[duckdb.DuckDBPyConnection]:
-        with DuckDbClient.connect(context, table_slice) as conn:
+        # The stock client does not close its connection when the body raises; a leaked
+        # connection keeps the file open in this process. Here: always close, roll back on error.
+        config = {"custom_user_agent": "dagster", **context.resource_config["connection_config"]}
+        conn = backoff(
+            fn=duckdb.connect,
+            retry_on=(RuntimeError, duckdb.IOException),
+            kwargs={"database": context.resource_config["database"], "read_only": False, "config": config},
+            max_retries=10,
+        )
+        try:
             conn.begin()
             try:
                 yield conn
@@ -59,6 +69,8 @@ class _TransactionalDuckDbClient(DuckDbClient):
                 conn.rollback()
                 raise
             conn.commit()
+        finally:
+            conn.close()
 
 
 class _PandasHandler(DuckDBPandasTypeHandler):
@@ -113,7 +125,9 @@ class DuckDBWarehouse(Warehouse):
     @contextmanager
     def _conn(self) -> Iterator[duckdb.DuckDBPyConnection]:
         Path(self.database).parent.mkdir(parents=True, exist_ok=True)
-        conn = duckdb.connect(self.database)
+        # same configuration as the IO manager's connections (DuckDB refuses a second in-process
+        # connection to one file with a different configuration)
+        conn = duckdb.connect(self.database, config={"custom_user_agent": "dagster"})
         try:
             yield conn
         finally:
