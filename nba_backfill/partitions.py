@@ -24,20 +24,52 @@ from dagster import BackfillPolicy, DailyPartitionsDefinition, TimeWindowPartiti
 from nba_backfill.seasons import SEASONS, Season, parse_date, season_for_date
 
 
-def _off_season_days() -> list[dt.datetime]:
-    days: list[dt.datetime] = []
+# Off-season months/day-ranges that hold no game in ANY season of the calendar, as cron
+# exclusions. Dagster serialises the partitions definition (exclusions included) into every
+# planned asset/check event; ~700 single-day exclusions made each such event ~62 KB, these crons
+# plus the remaining single days ~16 KB. `_validated_crons` refuses a cron that would exclude an
+# in-season day (e.g. 2020-21's Finals ran to 2021-07-20, so July 1-20 cannot be a cron).
+_OFF_SEASON_CRONS = (
+    ("0 0 * 8,9 *", lambda d: d.month in (8, 9)),
+    ("0 0 21-31 7 *", lambda d: d.month == 7 and d.day >= 21),
+    ("0 0 1-17 10 *", lambda d: d.month == 10 and d.day <= 17),
+)
+
+
+def _off_season_days() -> list[dt.date]:
+    days: list[dt.date] = []
     for prev, nxt in zip(SEASONS, SEASONS[1:]):
         day = prev.finals_end + dt.timedelta(days=1)
         while day < nxt.opener:
-            days.append(dt.datetime(day.year, day.month, day.day))
+            days.append(day)
             day += dt.timedelta(days=1)
     return days
+
+
+def _validated_crons() -> list[tuple[str, object]]:
+    day, last = SEASONS[0].opener, SEASONS[-1].finals_end
+    while day <= last:
+        for cron, matches in _OFF_SEASON_CRONS:
+            if matches(day) and season_for_date(day) is not None:
+                raise ValueError(f"exclusion {cron!r} would drop in-season day {day}")
+        day += dt.timedelta(days=1)
+    return list(_OFF_SEASON_CRONS)
+
+
+def _exclusions() -> list[str | dt.datetime]:
+    crons = _validated_crons()
+    singles = [
+        dt.datetime(d.year, d.month, d.day)
+        for d in _off_season_days()
+        if not any(matches(d) for _, matches in crons)
+    ]
+    return [cron for cron, _ in crons] + singles
 
 
 DAILY_PARTITIONS = DailyPartitionsDefinition(
     start_date=SEASONS[0].opener.isoformat(),
     end_date=(SEASONS[-1].finals_end + dt.timedelta(days=1)).isoformat(),
-    exclusions=_off_season_days(),
+    exclusions=_exclusions(),
 )
 """One partition per in-season game date, key YYYY-MM-DD (US Eastern game date)."""
 

@@ -64,3 +64,14 @@ def test_lookback_mapping_matches_dagster_and_crosses_off_season(keys):
 def test_window_start_is_cut_at_opener():
     assert partitions.window_start(dt.date(2023, 11, 1), 30) == dt.date(2023, 10, 24)
     assert partitions.window_start(dt.date(2024, 1, 31), 30) == dt.date(2024, 1, 1)
+
+
+def test_exclusions_are_exactly_the_off_season(keys):
+    in_season = set()
+    for season in SEASONS:
+        day = season.opener
+        while day <= season.finals_end:
+            in_season.add(day.isoformat())
+            day += dt.timedelta(days=1)
+    assert set(keys) == {k for k in in_season if k <= keys[-1]}
+    assert len(DAILY_PARTITIONS.exclusions) < 200  # crons + single days, not ~700 single days
