@@ -1,0 +1,218 @@
+"""One factory turns every `RawSpec` into a Phase 2 table asset.
+
+Naming rule: the spec `name` becomes the asset `nba_raw/<name>` = table `nba_raw.<name>`, group
+nba_raw. Every table:
+- depends on its lake asset `nba_lake/<lake>` for the same date (`deps=[AssetDep(...)]`: the
+  lake is read through the `lake` resource, not an IO manager), and — except the schedule
+  itself — on `nba_raw.nbac_schedule` (same date) for the games a date must have;
+- calls `blocked_partitions` first: blocked dates get no rows and a failed
+  `upstream_checks_passed`;
+- parses every lake object under `<lake kind>/<date>/` of every date of the run with its pure
+  parser; a malformed object fails the step naming the partition, object key and first bad
+  field, before anything is written (the IO manager replaces the whole range in one
+  transaction, so nothing is ever half-written);
+- returns the conformed frame (declared `dagster/column_schema`, `partition_expr` on
+  game_date) and its checks, one evaluation per partition.
+"""
+
+import datetime as dt
+import time
+from typing import Any
+
+import pandas as pd
+from dagster import (
+    AssetDep,
+    AssetExecutionContext,
+    AssetIn,
+    AssetKey,
+    Failure,
+    MetadataValue,
+    Output,
+    asset,
+)
+
+from nba_backfill.assets.common import WAREHOUSE_POOL, frame_metadata, partition_keys
+from nba_backfill.assets.raw.parsing import GameRef, ParseContext, ParseError
+from nba_backfill.assets.raw.specs import GRAINS, RawSpec
+from nba_backfill.assets.tables import column_schema, conform
+from nba_backfill.checks import raw as checks
+from nba_backfill.checks.results import Outcome, emit_check
+from nba_backfill.guards import blocked_partitions
+from nba_backfill.layers import LAKE, RAW
+from nba_backfill.partitions import DAILY_PARTITIONS, TABLE_BACKFILL_POLICY
+from nba_backfill.resources.lake import Lake
+from nba_backfill.resources.warehouse import partition_expr
+
+CODE_VERSION = "1"
+SCHEDULE = AssetKey([RAW, "nbac_schedule"])
+PLAYER_BOXSCORE = AssetKey([RAW, "nbac_player_boxscore"])
+
+
+def raw_key(name: str) -> AssetKey:
+    return AssetKey([RAW, name])
+
+
+def _by_day(frame: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
+    """A loaded input split per partition key (DATE columns come back as datetime64)."""
+    if frame is None or frame.empty:
+        return {}
+    days = pd.to_datetime(frame["game_date"]).dt.strftime("%Y-%m-%d")
+    return {day: part for day, part in frame.groupby(days)}
+
+
+def game_refs(schedule_day: pd.DataFrame) -> dict[str, GameRef]:
+    return {
+        r.nba_game_id: GameRef(r.nba_game_id, r.game_id, int(r.home_team_id), int(r.away_team_id),
+                               r.home_team_tricode, r.away_team_tricode)
+        for r in schedule_day.itertuples()
+    }
+
+
+def read_objects(lake: Lake, prefix: str, asset_name: str, day: str) -> dict[str, Any]:
+    objects = {}
+    for key in lake.list_keys(prefix):
+        try:
+            objects[key] = lake.read_json(key)
+        except ValueError as exc:
+            raise Failure(
+                description=f"{asset_name} partition {day}: landed object {key} is not valid JSON: {exc}",
+                metadata={"partition": day, "object": key},
+            ) from None
+    return objects
+
+
+def _blocked_outcome(reasons: list[str]) -> Outcome:
+    return Outcome(False, {"rows": 0}, [], f"not evaluated, partition blocked: {'; '.join(reasons[:3])}")
+
+
+def evaluate(spec: RawSpec, frame: pd.DataFrame, expected: pd.DataFrame,
+             season_year: int | None) -> dict[str, Outcome]:
+    """Every data check of `spec` for one date (name -> outcome)."""
+    out = {
+        checks.KEYS_UNIQUE: checks.keys_unique(frame, spec.keys),
+        checks.KEYS_NOT_NULL: checks.keys_not_null(frame, spec.not_null),
+    }
+    if spec.grain != "game":
+        out[checks.GAMES_COMPLETE] = checks.games_complete(frame, expected)
+    if spec.grain in ("team", "player"):
+        out[checks.TEAMS_COMPLETE] = checks.teams_complete(frame, expected, spec.grain)
+    if spec.points:
+        out[checks.POINTS_MATCH] = checks.points_match(frame, expected, spec.grain, spec.points)
+    if spec.distribution:
+        out[checks.POINTS_DISTRIBUTION] = checks.points_distribution(
+            frame, season_year, "points", "minutes_decimal")
+    return out
+
+
+def parse_day(spec: RawSpec, day: str, objects: dict[str, Any], schedule_day: pd.DataFrame,
+              players_day: pd.DataFrame | None, processed_at: pd.Timestamp) -> pd.DataFrame:
+    """The conformed rows of one date; Failure naming partition, object and field if malformed."""
+    asset_name = raw_key(spec.name).to_user_string()
+    lookups = {}
+    if spec.player_lookups and players_day is not None:
+        lookups = dict(zip(players_day["player_id"].astype(int), players_day["player_lookup"]))
+    ctx = ParseContext(day=dt.date.fromisoformat(day),
+                       games=game_refs(schedule_day) if len(schedule_day) else {},
+                       player_lookups=lookups)
+    try:
+        rows = spec.parse(objects, ctx)
+    except ParseError as exc:
+        raise Failure(
+            description=f"{asset_name} partition {day}: malformed landed object {exc.key}: "
+            f"{exc.cause}. Nothing was written for the run's range.",
+            metadata={"partition": day, "object": exc.key, "cause": exc.cause},
+        ) from None
+    frame = pd.DataFrame(rows, columns=[c.name for c in spec.cols])
+    frame["processed_at"] = processed_at
+    try:
+        return conform(frame, spec.cols)
+    except (ValueError, TypeError) as exc:
+        raise Failure(description=f"{asset_name} partition {day}: rows do not fit the declared "
+                                  f"column types: {exc}") from None
+
+
+def build_raw_table(spec: RawSpec):
+    """The table asset of one raw spec."""
+    key = raw_key(spec.name)
+    ins = {}
+    if spec.name != SCHEDULE.path[-1]:
+        ins["schedule"] = AssetIn(key=SCHEDULE)
+    if spec.player_lookups:
+        ins["player_boxscore"] = AssetIn(key=PLAYER_BOXSCORE)
+    check_specs = checks.raw_check_specs(key, grain=spec.grain, keys=spec.keys,
+                                         not_null=spec.not_null, points=spec.points,
+                                         distribution=spec.distribution)
+    asset_name = key.to_user_string()
+
+    @asset(
+        key=key,
+        ins=ins,
+        deps=[AssetDep(AssetKey([LAKE, spec.lake]))],
+        description=f"{GRAINS[spec.grain]}. {spec.description} Parsed from "
+        f"`{spec.lake_prefix_kind}/<date>/*.json` (nba_lake/{spec.lake}).",
+        group_name=RAW,
+        partitions_def=DAILY_PARTITIONS,
+        backfill_policy=TABLE_BACKFILL_POLICY,
+        pool=WAREHOUSE_POOL,
+        io_manager_key="io_manager",
+        owners=["team:nba-data"],
+        kinds={"pandas", "json"},
+        code_version=CODE_VERSION,
+        metadata={
+            "partition_expr": partition_expr("game_date"),
+            "dagster/column_schema": column_schema(spec.cols),
+            "grain": GRAINS[spec.grain],
+            "keys": ", ".join(spec.keys),
+        },
+        check_specs=check_specs,
+    )
+    def _table(context: AssetExecutionContext, lake: Lake, **inputs):
+        started = time.monotonic()
+        days = partition_keys(context)
+        blocked = blocked_partitions(context, days)
+        schedules = _by_day(inputs.get("schedule"))
+        players = _by_day(inputs.get("player_boxscore"))
+        processed_at = pd.Timestamp.now(tz="UTC")
+        frames: list[pd.DataFrame] = []
+        results: dict[str, dict[str, Outcome]] = {c.name: {} for c in check_specs}
+        objects_read = 0
+        for day in days:
+            if day in blocked:
+                for name in results:
+                    results[name][day] = (checks.upstream_checks_passed(blocked[day])
+                                          if name == checks.UPSTREAM_CHECKS_PASSED
+                                          else _blocked_outcome(blocked[day]))
+                context.log.warning(f"{asset_name} {day} blocked: {blocked[day]}")
+                continue
+            schedule_day = schedules.get(day, pd.DataFrame(columns=["game_id"]))
+            objects = read_objects(lake, f"{spec.lake_prefix_kind}/{day}/", asset_name, day)
+            objects_read += len(objects)
+            frame = parse_day(spec, day, objects, schedule_day, players.get(day), processed_at)
+            expected = checks.expected_games(frame if spec.name == SCHEDULE.path[-1] else schedule_day)
+            season_year = int(frame["season_year"].iloc[0]) if "season_year" in frame and len(frame) else None
+            results[checks.UPSTREAM_CHECKS_PASSED][day] = checks.upstream_checks_passed([])
+            for name, outcome in evaluate(spec, frame, expected, season_year).items():
+                results[name][day] = outcome
+            frames.append(frame)
+        frames = [f for f in frames if len(f)]
+        if frames:
+            df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        else:
+            df = conform(pd.DataFrame(columns=[c.name for c in spec.cols]), spec.cols)
+        extra: dict[str, Any] = {
+            "partitions": len(days),
+            "partitions_blocked": len(blocked),
+            "objects_read": objects_read,
+            "seconds": round(time.monotonic() - started, 3),
+        }
+        if "game_id" in df:
+            extra["games"] = int(df["game_id"].nunique())
+        if "player_lookup" in df:
+            extra["players"] = int(df["player_lookup"].nunique())
+        if blocked:
+            extra["blocked"] = MetadataValue.json(blocked)
+        yield Output(df, metadata=frame_metadata(df, **extra))
+        for spec_ in check_specs:
+            yield emit_check(context, key, spec_.name, results[spec_.name], blocking=spec_.blocking)
+
+    return _table

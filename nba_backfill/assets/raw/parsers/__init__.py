@@ -1,0 +1,1 @@
+"""Pure parsers: landed JSON of one date -> typed rows (one module per endpoint family)."""
