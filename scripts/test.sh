@@ -8,4 +8,7 @@ PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
 
+# BigQuery + GCS emulators for the prod-mode suite (own venv under .emulators/)
+bash scripts/setup_emulators.sh
+
 exec .venv/bin/pytest "$@"

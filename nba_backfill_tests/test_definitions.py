@@ -1,0 +1,125 @@
+"""The code location loads with no credentials and no network, and declares the graph we promise."""
+
+import subprocess
+import sys
+
+import pytest
+from dagster import AssetKey, TimeWindowPartitionMapping
+
+from nba_backfill import partitions
+from nba_backfill.layers import LAYERS
+
+SCRAPERS = {
+    "bdl_games", "bdl_player_boxscores", "bdl_team_boxscores", "nbac_game_summary",
+    "nbac_team_boxscore", "nbac_player_boxscore", "nbac_play_by_play", "nbap_player_traditional",
+    "nbap_team_traditional", "nbap_player_advanced", "nbap_team_advanced", "nbap_player_misc",
+    "nbap_team_misc", "nbap_player_scoring", "nbap_team_scoring", "nbap_player_usage",
+    "nbap_team_usage", "nbap_player_defense", "nbap_team_defense", "nbap_tracking_player",
+    "nbap_tracking_team", "nbac_schedule",
+}
+ANALYTICS = {
+    "player_game_summary", "team_offense_game_summary", "team_defense_game_summary",
+    "upcoming_player_game_context", "upcoming_team_game_context",
+}
+PRECOMPUTE = {
+    "team_defense_zone_analysis", "player_shot_zone_analysis", "player_composite_factors",
+    "player_daily_cache", "ml_feature_store_v2",
+    # cumulative season-to-date state (self-dependent, see nba_backfill/assets/precompute)
+    "player_season_totals", "team_season_totals",
+}
+
+
+@pytest.fixture(scope="module")
+def defs(tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    mp.setenv("NBA_BACKFILL_HOME", str(tmp_path_factory.mktemp("home")))
+    for var in ("NBA_BACKFILL_ENV", "GOOGLE_APPLICATION_CREDENTIALS", "BALLDONTLIE_API_KEY"):
+        mp.delenv(var, raising=False)
+    from nba_backfill.definitions import defs
+
+    yield defs
+    mp.undo()
+
+
+@pytest.fixture(scope="module")
+def graph(defs):
+    return defs.resolve_asset_graph()
+
+
+def _keys(graph, layer):
+    return {k.path[1] for k in graph.get_all_asset_keys() if k.path[0] == layer}
+
+
+def test_every_layer_has_its_tables(graph):
+    assert _keys(graph, "nba_lake") == SCRAPERS
+    assert _keys(graph, "nba_raw") == SCRAPERS - {"bdl_games"}
+    assert _keys(graph, "nba_analytics") == ANALYTICS
+    assert _keys(graph, "nba_precompute") == PRECOMPUTE
+    assert _keys(graph, "nba_predictions") == {"player_prop_predictions"}
+    for key in graph.get_all_asset_keys():
+        assert key.path[0] in LAYERS and len(key.path) == 2, key
+        assert graph.get(key).group_name == key.path[0], key
+
+
+def test_every_asset_is_daily_partitioned_with_a_backfill_policy(graph):
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        assert node.partitions_def == partitions.DAILY_PARTITIONS, key
+        assert node.backfill_policy is not None, key
+
+
+def _mapping(graph, child, parent):
+    return graph.get_partition_mapping(AssetKey(child.split("/")), AssetKey(parent.split("/")))
+
+
+@pytest.mark.parametrize(
+    "child,parent,window",
+    [
+        ("nba_raw/nbac_team_boxscore", "nba_raw/nbac_schedule", None),
+        ("nba_analytics/team_offense_game_summary", "nba_raw/nbac_team_boxscore", None),
+        ("nba_analytics/player_game_summary", "nba_analytics/team_offense_game_summary", None),
+        ("nba_analytics/upcoming_player_game_context", "nba_analytics/player_game_summary", (-30, -1)),
+        ("nba_analytics/upcoming_team_game_context", "nba_raw/nbac_schedule", (-30, 7)),
+        ("nba_precompute/team_defense_zone_analysis", "nba_analytics/team_defense_game_summary", (-45, -1)),
+        ("nba_precompute/player_shot_zone_analysis", "nba_analytics/player_game_summary", (-60, -1)),
+        ("nba_precompute/player_composite_factors", "nba_precompute/player_shot_zone_analysis", None),
+        ("nba_precompute/player_composite_factors", "nba_precompute/team_defense_zone_analysis", None),
+        ("nba_precompute/player_daily_cache", "nba_precompute/player_composite_factors", None),
+        ("nba_precompute/ml_feature_store_v2", "nba_precompute/player_daily_cache", None),
+    ],
+)
+def test_dependencies_and_partition_mappings(graph, child, parent, window):
+    assert AssetKey(parent.split("/")) in graph.get(AssetKey(child.split("/"))).parent_keys
+    mapping = _mapping(graph, child, parent)
+    if window is None:
+        assert not isinstance(mapping, TimeWindowPartitionMapping) or (
+            mapping.start_offset == 0 and mapping.end_offset == 0
+        )
+    else:
+        assert isinstance(mapping, TimeWindowPartitionMapping)
+        assert (mapping.start_offset, mapping.end_offset) == window
+
+
+def test_blocking_checks_exist_per_layer(defs, graph):
+    checks = {(k.asset_key.path[0], k.name) for k in graph.asset_check_keys}
+    assert ("nba_raw", "games_complete") in checks
+    assert ("nba_precompute", "lookback_complete") in checks
+    for layer in ("nba_raw", "nba_analytics", "nba_precompute", "nba_predictions"):
+        assert (layer, "upstream_checks_passed") in checks, layer
+
+
+def test_jobs_sensors_and_resources(defs):
+    assert defs.resolve_job_def("nba_pipeline") is not None
+    names = {s.name for s in defs.sensors}
+    assert {"run_failure_alerts", "failed_check_alerts", "backfill_digests"} <= names
+    assert set(defs.resources) >= {"io_manager", "warehouse", "lake", "nba_api", "notifier"}
+
+
+def test_definitions_validate_cli(tmp_path):
+    env = {"NBA_BACKFILL_HOME": str(tmp_path), "DAGSTER_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        [sys.executable, "-m", "dagster", "definitions", "validate", "-m", "nba_backfill.definitions"],
+        capture_output=True, text=True, env=env, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Validation successful" in result.stderr + result.stdout
