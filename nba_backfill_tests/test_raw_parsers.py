@@ -195,3 +195,23 @@ def test_player_gamelog_bad_matchup_is_named():
     rs["rowSet"][3][rs["headers"].index("MATCHUP")] = "garbled"
     with pytest.raises(ParseError, match=r"resultSets.LeagueGameLog.rowSet.3.MATCHUP"):
         gamelog.parse_player_gamelog(objects("p.json", body), ParseContext(day=dt.date(2023, 11, 2)))
+
+
+def test_player_gamelog_same_matchup_text_on_both_teams():
+    # 2024-11-02 MIA @ WAS (0022400147): the real log carries "MIA @ WAS" on WAS's rows too.
+    body, truth = _gamelog_response("2024-11-02")
+    rows = pd.DataFrame(gamelog.parse_player_gamelog(
+        objects("regular-season.json", body), ParseContext(day=dt.date(2024, 11, 2))))
+    game = rows[rows.nba_game_id == "0022400147"]
+    sides = game.groupby("team_abbr")[["is_home", "opponent_team_abbr", "game_id"]].first()
+    assert sides.loc["WAS"].tolist() == [True, "MIA", "20241102_MIA_WAS"]
+    assert sides.loc["MIA"].tolist() == [False, "WAS", "20241102_MIA_WAS"]
+    assert len(rows) == len(truth)
+
+
+def test_player_gamelog_matchup_without_the_team_is_named():
+    body, _ = _gamelog_response("2023-11-02")
+    rs = body["resultSets"][0]
+    rs["rowSet"][3][rs["headers"].index("MATCHUP")] = "AAA @ BBB"
+    with pytest.raises(ParseError, match=r"rowSet.3.MATCHUP: 'AAA @ BBB' does not name"):
+        gamelog.parse_player_gamelog(objects("p.json", body), ParseContext(day=dt.date(2023, 11, 2)))

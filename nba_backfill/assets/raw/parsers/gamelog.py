@@ -84,10 +84,16 @@ def parse_player_gamelog(objects: Mapping[str, Any], ctx: ParseContext) -> list[
             day = require(r, "GAME_DATE", str, key, where)[:10]
             if day != ctx.day.isoformat():
                 raise ParseError(key, f"field {where}.GAME_DATE: {day} is not the partition {ctx.day}")
-            team, opp, is_home = split_matchup(require(r, "MATCHUP", str, key, where), key, where)
+            first, second, first_home = split_matchup(require(r, "MATCHUP", str, key, where), key, where)
             abbr = require(r, "TEAM_ABBREVIATION", str, key, where)
-            if abbr != team:
-                raise ParseError(key, f"field {where}.MATCHUP: {r['MATCHUP']!r} does not start with {abbr}")
+            # Five real 2024-25 games (neutral sites, NBA Cup) carry the same MATCHUP text on both
+            # teams' rows ("MIA @ WAS" on WAS's rows too): read the row's side from its team.
+            if abbr == first:
+                team, opp, is_home = first, second, first_home
+            elif abbr == second:
+                team, opp, is_home = second, first, not first_home
+            else:
+                raise ParseError(key, f"field {where}.MATCHUP: {r['MATCHUP']!r} does not name {abbr}")
             home, away = (team, opp) if is_home else (opp, team)
             name = require(r, "PLAYER_NAME", str, key, where)
             row = {
