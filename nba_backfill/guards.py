@@ -17,7 +17,7 @@ from dagster import AssetCheckKey, AssetExecutionContext, AssetKey, TimeWindowPa
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
 from nba_backfill.checks.results import blocking_check_names
-from nba_backfill.partitions import DAILY_PARTITIONS
+from nba_backfill.partitions import all_partition_keys
 
 FAILED_STATUSES = {
     AssetCheckExecutionRecordStatus.FAILED,
@@ -42,7 +42,7 @@ def blocked_partitions(
     """Partition key -> reasons, for the keys whose upstream inputs failed a blocking check."""
     assets_def = context.assets_def
     asset_key = asset_key or context.asset_key
-    all_keys = DAILY_PARTITIONS.get_partition_keys()
+    all_keys = all_partition_keys()
     index = {k: i for i, k in enumerate(all_keys)}
     reasons: dict[str, list[str]] = defaultdict(list)
     for upstream in sorted(assets_def.asset_deps.get(asset_key, ()), key=lambda k: k.to_string()):

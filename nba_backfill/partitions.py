@@ -124,12 +124,25 @@ LOOKBACK_MAPPINGS: dict[str, TimeWindowPartitionMapping] = {
 }
 
 
+_KEYS_CACHE: dict[dt.date, tuple[str, ...]] = {}
+
+
+def all_partition_keys() -> list[str]:
+    """Every partition key up to now, computed once per process per day (it takes ~20-600 ms
+    with the exclusions, and guards/lookbacks need it in every step)."""
+    today = dt.date.today()
+    if today not in _KEYS_CACHE:
+        _KEYS_CACHE.clear()
+        _KEYS_CACHE[today] = tuple(DAILY_PARTITIONS.get_partition_keys())
+    return list(_KEYS_CACHE[today])
+
+
 def partition_keys_between(start: str, end: str) -> list[str]:
     """In-season partition keys from start to end inclusive (bad or reversed dates raise)."""
     a, b = parse_date(start), parse_date(end)
     if b < a:
         raise ValueError(f"reversed range: {start} is after {end}")
-    keys = DAILY_PARTITIONS.get_partition_keys()
+    keys = all_partition_keys()
     if not keys or a > parse_date(keys[-1]) or b < parse_date(keys[0]):
         raise ValueError(f"range {start}..{end} is outside the partitions {keys[0]}..{keys[-1]}")
     return [k for k in keys if start <= k <= end]
@@ -137,7 +150,7 @@ def partition_keys_between(start: str, end: str) -> list[str]:
 
 def season_keys(season: Season) -> list[str]:
     """Every partition key of one season (opener .. Finals end, bounded by today)."""
-    return [k for k in DAILY_PARTITIONS.get_partition_keys() if season.contains(parse_date(k))]
+    return [k for k in all_partition_keys() if season.contains(parse_date(k))]
 
 
 def window_start(day: dt.date, days_back: int) -> dt.date:

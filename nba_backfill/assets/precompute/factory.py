@@ -50,7 +50,12 @@ from nba_backfill.checks import precompute as checks
 from nba_backfill.checks.results import Outcome, check_spec, emit_check
 from nba_backfill.guards import blocked_partitions
 from nba_backfill.layers import PRECOMPUTE
-from nba_backfill.partitions import DAILY_PARTITIONS, PREVIOUS_DAY, TABLE_BACKFILL_POLICY
+from nba_backfill.partitions import (
+    DAILY_PARTITIONS,
+    PREVIOUS_DAY,
+    TABLE_BACKFILL_POLICY,
+    all_partition_keys,
+)
 from nba_backfill.resources.warehouse import partition_expr
 from nba_backfill.seasons import Season, season_for_date
 
@@ -200,7 +205,7 @@ def _load_previous_state(context: AssetExecutionContext, spec: PrecomputeSpec, p
 @lru_cache(maxsize=1)
 def _all_keys() -> tuple[list[str], dict[str, int]]:
     """Every partition key and its position (static: the partitions have a fixed end)."""
-    keys = DAILY_PARTITIONS.get_partition_keys()
+    keys = all_partition_keys()
     return keys, {k: i for i, k in enumerate(keys)}
 
 
