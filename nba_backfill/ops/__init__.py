@@ -1,0 +1,6 @@
+"""Backfill operations for operators without the UI (used by `nba_backfill.cli`).
+
+- `plan`: pure request building (arguments + asset graph -> exact per-asset ranges);
+- `graphql`, `queries`, `state`: the Dagster webserver's GraphQL API;
+- `backfill`, `status`, `stale`, `preflight`: one module per CLI command.
+"""

@@ -1,0 +1,75 @@
+"""The packaged instance configuration and DAGSTER_HOME preparation (nba_backfill.instance)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import yaml
+from dagster import DagsterInstance
+from dagster._core.run_coordinator import QueuedRunCoordinator
+
+from nba_backfill.instance import (
+    POOL_LIMITS,
+    RANGED_RUN_ENV,
+    dagster_environment,
+    pool_limits,
+    prepare_dagster_home,
+    template_text,
+)
+
+
+def test_template_is_a_valid_instance_with_our_limits(tmp_path):
+    home = prepare_dagster_home(tmp_path / "dh")
+    assert (home / "dagster.yaml").read_text() == template_text()
+    with DagsterInstance.from_config(str(home)) as instance:
+        assert isinstance(instance.run_coordinator, QueuedRunCoordinator)
+        concurrency = instance.get_concurrency_config()
+        assert concurrency.run_queue_config.max_concurrent_runs == 2
+        assert concurrency.pool_config.default_pool_limit == 1
+        assert concurrency.pool_config.pool_granularity.value == "op"
+        assert instance.run_monitoring_enabled
+        assert instance.run_monitoring_settings["free_slots_after_run_end_seconds"] == 60
+        assert instance.run_retries_enabled and instance.run_retries_max_retries == 1
+        assert instance.get_backfill_settings()["num_submit_workers"] == 2
+        assert not instance.telemetry_enabled
+    assert pool_limits(home) == {"nba_api": 2, "warehouse": 1} == POOL_LIMITS
+
+
+def test_prepare_keeps_an_edited_config_and_changed_limits(tmp_path):
+    home = prepare_dagster_home(tmp_path / "dh")
+    config = yaml.safe_load((home / "dagster.yaml").read_text())
+    config["concurrency"]["runs"]["max_concurrent_runs"] = 4
+    (home / "dagster.yaml").write_text(yaml.safe_dump(config))
+    with DagsterInstance.from_config(str(home)) as instance:
+        instance.event_log_storage.set_concurrency_slots("nba_api", 5)
+
+    prepare_dagster_home(home)
+
+    with DagsterInstance.from_config(str(home)) as instance:
+        assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 4
+    assert pool_limits(home) == {"nba_api": 5, "warehouse": 1}
+
+
+def test_environment_for_dagster_processes(tmp_path):
+    base = {"PATH": "/bin", "NBA_BACKFILL_HOME": "rel/home", "DAGSTER_EVENT_BATCH_SIZE": "0"}
+    env = dagster_environment(tmp_path / "dh", base=base)
+    assert env["DAGSTER_HOME"] == str(tmp_path / "dh")
+    assert env["NBA_BACKFILL_HOME"].endswith("/rel/home") and env["NBA_BACKFILL_HOME"].startswith("/")
+    assert env["DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"] == "true"
+    assert env["DAGSTER_EVENT_BATCH_SIZE"] == "0"  # an explicit caller value wins
+    assert env["PATH"] == "/bin"
+    assert set(RANGED_RUN_ENV) <= set(env)
+
+
+def test_module_prints_shell_exports(tmp_path):
+    home = tmp_path / "dagster home"
+    out = subprocess.run(
+        [sys.executable, "-m", "nba_backfill.instance", str(home)],
+        capture_output=True, text=True, check=True,
+        env={"PATH": "/usr/bin:/bin", "NBA_BACKFILL_HOME": str(tmp_path / "data")},
+    ).stdout
+    assert f"export DAGSTER_HOME='{home}'" in out.splitlines()
+    assert f"export NBA_BACKFILL_HOME={tmp_path / 'data'}" in out.splitlines()
+    assert "export DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS=true" in out.splitlines()
+    assert (home / "dagster.yaml").exists()
