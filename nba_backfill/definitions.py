@@ -1,9 +1,11 @@
 """Assembles the code location: assets, checks, jobs, schedules, sensors and resources."""
 
-from dagster import Definitions
+from dagster import AssetSpec, Definitions, map_asset_specs
 
 from nba_backfill import jobs
 from nba_backfill.alerts.sensors import sensors as alert_sensors
+from nba_backfill.automation import automation_condition
+from nba_backfill.automation import sensors as automation_sensors
 from nba_backfill.assets import analytics, precompute, predictions, raw, scrapers
 from nba_backfill.checks import analytics as analytics_checks
 from nba_backfill.checks import lake as lake_checks
@@ -12,14 +14,23 @@ from nba_backfill.checks import predictions as predictions_checks
 from nba_backfill.checks import raw as raw_checks
 from nba_backfill.resources import build_resources
 
+
+
+def _with_layer_automation(spec: AssetSpec) -> AssetSpec:
+    return spec.replace_attributes(automation_condition=automation_condition(spec.key.path[0]))
+
+
 defs = Definitions(
-    assets=[
-        *scrapers.assets,
-        *raw.assets,
-        *analytics.assets,
-        *precompute.assets,
-        *predictions.assets,
-    ],
+    assets=map_asset_specs(
+        _with_layer_automation,
+        [
+            *scrapers.assets,
+            *raw.assets,
+            *analytics.assets,
+            *precompute.assets,
+            *predictions.assets,
+        ],
+    ),
     asset_checks=[
         *lake_checks.checks,
         *raw_checks.checks,
@@ -29,6 +40,6 @@ defs = Definitions(
     ],
     jobs=jobs.jobs,
     schedules=jobs.schedules,
-    sensors=[*jobs.sensors, *alert_sensors],
+    sensors=[*jobs.sensors, *automation_sensors, *alert_sensors],
     resources=build_resources(),
 )

@@ -123,3 +123,12 @@ def test_definitions_validate_cli(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Validation successful" in result.stderr + result.stdout
+
+
+def test_every_asset_carries_its_layer_automation_condition(graph):
+    from nba_backfill.automation import automation_condition
+
+    for key in graph.get_all_asset_keys():
+        condition = graph.get(key).automation_condition
+        assert condition is not None, key
+        assert condition.get_label() == automation_condition(key.path[0]).get_label(), key
