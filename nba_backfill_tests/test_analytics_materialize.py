@@ -18,10 +18,10 @@ from nba_backfill.assets.common import player_lookup
 from nba_backfill.checks.analytics import points_distribution_by_season
 from nba_backfill.layers import ANALYTICS, RAW
 from nba_backfill.partitions import DAILY_PARTITIONS, PREVIOUS_30_DAYS
-from nba_backfill.resources.environment import local_resources
 from nba_backfill_tests.test_analytics_support import (
     check_results,
     logs_between,
+    resources,
     run_analytics,
     run_upstream,
     table,
@@ -208,7 +208,7 @@ def test_season_distribution_check_runs_against_the_warehouse(pipeline):
     home, instance, _, _ = pipeline
     result = materialize([*upstream_assets(), *analytics.assets, points_distribution_by_season],
                          selection=AssetSelection.checks(points_distribution_by_season),
-                         resources=local_resources(home), instance=instance)
+                         resources=resources(home), instance=instance)
     (evaluation,) = result.get_asset_check_evaluations()
     assert evaluation.passed  # 3 days are too few player-games to judge a season
     assert evaluation.metadata["seasons_seen"].value == 1 and evaluation.metadata["seasons_judged"].value == 0

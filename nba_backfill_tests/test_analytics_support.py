@@ -23,6 +23,7 @@ from nba_backfill.assets.analytics.frames import Inputs
 from nba_backfill.assets.common import game_code, player_lookup
 from nba_backfill.layers import ANALYTICS
 from nba_backfill.resources.environment import local_resources
+from nba_backfill.resources.nba_api import NbaApiClient
 
 LOGS = Path(__file__).resolve().parents[1] / "nba_backfill" / "source" / "data" / "player_game_logs.parquet"
 PROCESSED_AT = pd.Timestamp("2024-07-01 12:00", tz="UTC")
@@ -194,6 +195,17 @@ def upstream_assets() -> list:
     return [a for a in [*scrapers.assets, *raw.assets] if any(k.path[-1] in UPSTREAM for k in a.keys)]
 
 
+def resources(home: Path) -> dict:
+    """Local resources of `home`, with the offline client's request rate raised for tests (the
+    same code paths; the production rate limit would only make the test wait)."""
+    res = local_resources(home)
+    client = res["nba_api"]
+    res["nba_api"] = NbaApiClient(mode=client.mode, offline_faults_file=client.offline_faults_file,
+                                  requests_per_second=1000.0, backoff_initial_seconds=0.01,
+                                  backoff_max_seconds=0.1)
+    return res
+
+
 def _range(first: str, last: str) -> dict:
     if first == last:
         return {"partition_key": first}
@@ -202,7 +214,7 @@ def _range(first: str, last: str) -> dict:
 
 def run_upstream(home: Path, first: str, last: str, instance: DagsterInstance):
     """Phase 1–2 for the tables analytics reads, on the offline source, first..last."""
-    return materialize(upstream_assets(), resources=local_resources(home), instance=instance, **_range(first, last))
+    return materialize(upstream_assets(), resources=resources(home), instance=instance, **_range(first, last))
 
 
 def run_analytics(home: Path, first: str, last: str, instance: DagsterInstance,
@@ -212,7 +224,7 @@ def run_analytics(home: Path, first: str, last: str, instance: DagsterInstance,
     return materialize(
         [*upstream_assets(), *analytics.assets],
         selection=chosen,
-        resources=local_resources(home),
+        resources=resources(home),
         instance=instance,
         raise_on_error=raise_on_error,
         **_range(first, last),
