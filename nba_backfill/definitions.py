@@ -1,6 +1,6 @@
 """Assembles the code location: assets, checks, jobs, schedules, sensors and resources."""
 
-from dagster import AssetSpec, Definitions, map_asset_specs
+from dagster import AssetSpec, Definitions, in_process_executor, map_asset_specs
 
 from nba_backfill import jobs
 from nba_backfill.alerts.sensors import sensors as alert_sensors
@@ -41,5 +41,6 @@ defs = Definitions(
     jobs=jobs.jobs,
     schedules=jobs.schedules,
     sensors=[*jobs.sensors, *automation_sensors, *alert_sensors],
+    executor=in_process_executor,
     resources=build_resources(),
 )

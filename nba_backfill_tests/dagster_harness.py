@@ -493,3 +493,56 @@ class InProcessGraphQL:
         if result.errors:
             raise OpsError(f"GraphQL errors: {[str(e) for e in result.errors]}")
         return result.data
+
+
+# --- run counting (the README's "runs per full-season backfill") ----------------------------------
+
+
+def count_backfill_runs(
+    start: str, end: str, phases: str = "1-4", runs_per_tick: int | None = None
+) -> list[tuple[str, str, str, list[str]]]:
+    """Runs Dagster launches for one exact-range asset backfill of the mirrored graph:
+    [(status, range start, range end, asset keys)] in launch order."""
+    from nba_backfill.ops.plan import build_backfill_request
+    from nba_backfill.partitions import DAILY_PARTITIONS
+    from nba_backfill.seasons import current_season
+
+    with daemon_workspace(
+        "nba_backfill_tests.dagster_harness", "mirror_definitions", queued=runs_per_tick is not None
+    ) as ws:
+        graph = ws.create_request_context().asset_graph
+        request = build_backfill_request(
+            known_assets=[k.to_user_string() for k in graph.get_all_asset_keys()],
+            all_keys=DAILY_PARTITIONS.get_partition_keys(),
+            current_season=current_season(),
+            start=start,
+            end=end,
+            phases=phases,
+        )
+        backfill_id = launch_asset_backfill(ws, {i.asset: i.ranges for i in request.partitions_by_assets})
+        run_backfill(ws, backfill_id, runs_per_tick=runs_per_tick)
+        return [
+            (
+                run.status.value,
+                run.tags.get("dagster/asset_partition_range_start", ""),
+                run.tags.get("dagster/asset_partition_range_end", ""),
+                sorted(k.to_user_string() for k in run.asset_selection or ()),
+            )
+            for run in backfill_runs(ws.instance, backfill_id)
+        ]
+
+
+if __name__ == "__main__":
+    # python -m nba_backfill_tests.dagster_harness 2023-10-24 2024-06-17 [RUNS_PER_TICK]
+    from collections import Counter
+
+    from nba_backfill.instance import RANGED_RUN_ENV
+
+    for name, value in RANGED_RUN_ENV.items():
+        os.environ.setdefault(name, value)
+    per_tick = int(sys.argv[3]) if len(sys.argv) > 3 else None
+    runs = count_backfill_runs(sys.argv[1], sys.argv[2], runs_per_tick=per_tick)
+    print(f"{len(runs)} runs")
+    for status, first, last, assets in runs:
+        layers = dict(Counter(a.split("/")[0] for a in assets))
+        print(f"{status:<8} {first}..{last} {layers}")

@@ -49,7 +49,7 @@ if [ "$SKIP_INSTALL" = 0 ]; then
 fi
 
 echo "==> preparing DAGSTER_HOME=$DAGSTER_HOME"
-eval "$(.venv/bin/python -m nba_backfill.instance "$DAGSTER_HOME")"
+eval "$(.venv/bin/python -W ignore -m nba_backfill.instance "$DAGSTER_HOME")"
 
 if [ "$SKIP_DEMO" = 0 ]; then
   echo "==> materializing $DEMO_DATE through every phase (offline source, job nba_pipeline)"
@@ -59,7 +59,7 @@ if [ "$SKIP_DEMO" = 0 ]; then
   else
     echo "    run FAILED: see $NBA_BACKFILL_HOME/demo_run.log and the run in the UI (Runs tab)" >&2
   fi
-  .venv/bin/python -m nba_backfill.ops.summary "$DEMO_DATE"
+  .venv/bin/python -W ignore -m nba_backfill.ops.summary "$DEMO_DATE"
 fi
 
 echo "==> Dagster UI + daemon at http://127.0.0.1:$PORT (Ctrl-C to stop)"

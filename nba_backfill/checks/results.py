@@ -26,6 +26,11 @@ from dagster import (
     AssetKey,
 )
 
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+    AssetCheckEvaluationTargetMaterializationData,
+)
+from dagster._core.storage.event_log.base import AssetRecordsFilter
+
 from nba_backfill.partitions import DAILY_PARTITIONS
 
 SAMPLE_SIZE = 10
@@ -78,6 +83,30 @@ class Outcome:
         return meta
 
 
+def latest_materializations(
+    context: AssetExecutionContext, asset_key: AssetKey, keys: list[str]
+) -> dict[str, AssetCheckEvaluationTargetMaterializationData]:
+    """Partition -> its latest materialization (the one this step has just stored).
+
+    Dagster counts a partition's check result as current only when it points at the partition's
+    latest materialization; without the pointer the UI shows no per-partition check status and
+    `AutomationCondition.check_passed()/check_failed()` never see the result. Call `emit_check`
+    after the asset's Output has been yielded (the factories do).
+    """
+    records = context.instance.fetch_materializations(
+        AssetRecordsFilter(asset_key=asset_key, asset_partitions=keys), limit=len(keys)
+    ).records
+    targets: dict[str, AssetCheckEvaluationTargetMaterializationData] = {}
+    for record in records:  # newest first
+        if record.partition_key and record.partition_key not in targets:
+            targets[record.partition_key] = AssetCheckEvaluationTargetMaterializationData(
+                storage_id=record.storage_id,
+                run_id=record.event_log_entry.run_id,
+                timestamp=record.timestamp,
+            )
+    return targets
+
+
 def emit_check(
     context: AssetExecutionContext,
     asset_key: AssetKey,
@@ -98,6 +127,7 @@ def emit_check(
             description=outcome.message or None,
             metadata={"partition": key, **outcome.metadata()},
         )
+    targets = latest_materializations(context, asset_key, list(outcomes))
     for key, outcome in outcomes.items():
         context.log_event(
             AssetCheckEvaluation(
@@ -109,6 +139,7 @@ def emit_check(
                 description=outcome.message or None,
                 blocking=blocking,
                 partition=key,
+                target_materialization_data=targets.get(key),
             )
         )
     failed = sorted(k for k, o in outcomes.items() if not o.passed)
