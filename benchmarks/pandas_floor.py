@@ -1,0 +1,223 @@
+"""Floor (a): the same Phases 1–4 work as one plain Python/pandas script, no Dagster.
+
+It calls the layers' own pure functions over the same dates, in dependency order:
+- Phase 1: `scrapers.factory.fetch_one_date` per scraper spec and date (same HTTP client with its
+  default request budget, same offline source, same lake layout, `Lake.replace_prefix`); the
+  schedule first, then the other scrapers in 2 worker processes (the `nba_api` pool limit: two
+  scraper steps at a time, each process with its own client, as in the real backfill);
+- Phase 2: `raw.factory.read_objects` + `parse_day` + `evaluate` (the data checks) per date;
+- Phase 3: each table's `compute(days, Inputs)` + `finish` + its per-date checks;
+- Phase 4: each spec's window restriction, bootstrap/skip rules, season-to-date state chain,
+  `compute(Day)`, hashing, `keys_unique` and the spec's extra checks (the factory's loop without
+  the instance queries).
+Tables are written to a DuckDB file (one transaction per table, like a ranged run) and read back
+for the next layer, so I/O and dtypes match the IO manager's. What is left out is exactly
+Dagster: runs, steps, events, the cross-run guard's instance queries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+def _scrape_specs(args: tuple[str, list[str], list[str]]) -> dict[str, Any]:
+    """Worker: run the named scraper specs over `days` into the lake at `home`."""
+    home, names, days = args
+    from nba_backfill.assets.scrapers.factory import fetch_one_date
+    from nba_backfill.assets.scrapers.fetch import FetchStats
+    from nba_backfill.assets.scrapers.specs import SCRAPER_BY_NAME
+    from nba_backfill.resources.environment import local_resources
+
+    resources = local_resources(Path(home))
+    lake, client = resources["lake"], resources["nba_api"]
+    stats = FetchStats()
+    started = time.perf_counter()
+    for name in names:
+        spec = SCRAPER_BY_NAME[name]
+        seasons: dict = {}
+        for day in days:
+            objects, _games, _outcome = fetch_one_date(spec, day, lake, client, stats, seasons)
+            prefix = spec.prefix(day)
+            lake.replace_prefix(prefix, {prefix + n: body for n, body in objects.items()})
+    return {"requests": stats.requests, "attempts": stats.attempts, "bytes": stats.bytes,
+            "seconds": time.perf_counter() - started}
+
+
+class _Tables:
+    """DuckDB-backed tables: write a whole range in one transaction, read back as the IO manager would."""
+
+    def __init__(self, database: Path):
+        import duckdb
+
+        self.conn = duckdb.connect(str(database))
+        self.rows: dict[str, int] = {}
+
+    def write(self, schema: str, table: str, frame: pd.DataFrame, cols) -> None:
+        from nba_backfill.assets.tables import duckdb_ddl, column_schema
+
+        name = f"{schema}.{table}"
+        self.conn.begin()
+        self.conn.execute(f"create schema if not exists {schema}")
+        self.conn.execute(f"drop table if exists {name}")
+        self.conn.execute(duckdb_ddl(name, column_schema(cols)))
+        if len(frame):
+            self.conn.register("frame_view", frame)
+            self.conn.execute(f"insert into {name} by name select * from frame_view")
+            self.conn.unregister("frame_view")
+        self.conn.commit()
+        self.rows[name] = len(frame)
+
+    def read(self, schema: str, table: str) -> pd.DataFrame:
+        return self.conn.execute(f"select * from {schema}.{table}").df()
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _phase2(tables: _Tables, lake, keys: list[str]) -> None:
+    from nba_backfill.assets.raw.factory import _by_day, evaluate, parse_day, read_objects
+    from nba_backfill.assets.raw.specs import RAW_TABLES
+    from nba_backfill.checks import raw as raw_checks
+    from nba_backfill.layers import RAW
+
+    order = sorted(RAW_TABLES, key=lambda s: (s.name != "nbac_schedule",
+                                              s.name != "nbac_player_boxscore"))
+    for spec in order:
+        schedules = _by_day(tables.read(RAW, "nbac_schedule")) if spec.name != "nbac_schedule" else {}
+        players = _by_day(tables.read(RAW, "nbac_player_boxscore")) if spec.player_lookups else {}
+        processed_at = pd.Timestamp.now(tz="UTC")
+        frames = []
+        for day in keys:
+            schedule_day = schedules.get(day, pd.DataFrame(columns=["game_id"]))
+            objects = read_objects(lake, f"{spec.lake_prefix_kind}/{day}/", spec.name, day)
+            frame = parse_day(spec, day, objects, schedule_day, players.get(day), processed_at)
+            expected = raw_checks.expected_games(frame if spec.name == "nbac_schedule" else schedule_day)
+            season_year = (int(frame["season_year"].iloc[0])
+                           if "season_year" in frame and len(frame) else None)
+            evaluate(spec, frame, expected, season_year)
+            if len(frame):
+                frames.append(frame)
+        df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+            columns=[c.name for c in spec.cols])
+        tables.write(RAW, spec.name, df, spec.cols)
+
+
+def _phase3(tables: _Tables, keys: list[str]) -> None:
+    from nba_backfill.assets.analytics import TABLES
+    from nba_backfill.assets.analytics.factory import _evaluate, finish
+    from nba_backfill.assets.analytics.frames import Inputs
+    from nba_backfill.checks.analytics import TABLE_CHECKS
+    from nba_backfill.layers import ANALYTICS
+
+    days = [dt.date.fromisoformat(k) for k in keys]
+    for table in TABLES:
+        frames = {name: tables.read(*up.key) for name, up in table.upstreams.items()}
+        inputs = Inputs(frames)
+        rows = table.compute(days, inputs)
+        frame = finish(table, rows, pd.Timestamp.now(tz="UTC")) if len(rows) else table.empty()
+        by_day = {d.isoformat(): r for d, r in frame.groupby(table.date_column, sort=False)}
+        for check in TABLE_CHECKS.get(table.name, ()):
+            for key in keys:
+                _evaluate(check, key, by_day.get(key, table.empty()), inputs)
+        tables.write(ANALYTICS, table.name, frame, table.columns)
+
+
+def _phase4(tables: _Tables, keys: list[str]) -> None:
+    from nba_backfill.assets.precompute import SPECS
+    from nba_backfill.assets.precompute.factory import Day, _empty_state, data_hash
+    from nba_backfill.assets.precompute.lookback import gaps, restrict, window_keys
+    from nba_backfill.assets.precompute.inputs import prepare
+    from nba_backfill.assets.tables import conform
+    from nba_backfill.checks import precompute as checks
+    from nba_backfill.partitions import DAILY_PARTITIONS, PREVIOUS_DAY
+    from nba_backfill.seasons import season_for_date
+
+    all_keys = DAILY_PARTITIONS.get_partition_keys()
+    index = {k: i for i, k in enumerate(all_keys)}
+    done = set(keys)
+    for spec in SPECS:
+        name = spec.key.to_user_string()
+        cols = list(spec.all_cols)
+        frames = {i.param: prepare(tables.read(i.table.layer, i.table.name), i.table, name)
+                  for i in spec.inputs}
+        materialized = {i.param: done for i in spec.inputs}
+        outputs, state, by_key = [], None, {}
+        for key in keys:
+            day = dt.date.fromisoformat(key)
+            season = season_for_date(day)
+            restricted = {i.param: restrict(frames[i.param], i.table.date_column, day, season, i.mapping)
+                          for i in spec.inputs}
+            ctx = Day(key=key, day=day, season=season, frames=restricted)
+            by_key[key] = ctx
+            if spec.skip is not None and spec.skip(ctx):
+                continue
+            ctx.lookback_missing = gaps(ctx, spec, all_keys, index, materialized)
+            if spec.accumulator:
+                if not window_keys(all_keys, index, key, PREVIOUS_DAY, season):
+                    state = _empty_state(spec)
+                ctx.state = state
+            if season.is_bootstrap(day) and spec.bootstrap == "skip":
+                continue
+            if season.is_bootstrap(day) and spec.bootstrap == "placeholder":
+                frame = spec.placeholder(ctx)
+            else:
+                frame = spec.compute(ctx)
+            frame = frame.copy()
+            frame[spec.date_column] = day
+            if spec.accumulator:
+                state = frame
+            outputs.append(frame)
+        result = pd.concat(outputs, ignore_index=True) if outputs else pd.DataFrame(columns=[c.name for c in cols])
+        for c in cols:
+            if c.name not in result.columns:
+                result[c.name] = pd.NA
+        result = conform(result, cols)
+        if {"data_hash", "processed_at"} <= {c.name for c in cols} and len(result):
+            result["data_hash"] = data_hash(result).astype("string")
+            result["processed_at"] = pd.Timestamp.now(tz="UTC")
+        for key, ctx in by_key.items():
+            rows = result[result[spec.date_column] == ctx.day]
+            checks.keys_unique(rows, list(spec.key_columns))
+            for extra in spec.extra_checks:
+                extra.evaluate(rows, ctx)
+        tables.write(spec.layer, spec.table, result, cols)
+
+
+def run_floor(home: Path, keys: list[str], scraper_processes: int = 2) -> dict[str, Any]:
+    """Phases 1–4 over `keys` into `home` (lake + warehouse.duckdb); seconds per phase."""
+    from nba_backfill.assets.scrapers.specs import SCRAPERS
+    from nba_backfill.resources.environment import local_resources
+
+    home = Path(home).absolute()
+    home.mkdir(parents=True, exist_ok=True)
+    out: dict[str, Any] = {"partitions": len(keys), "phase_seconds": {}}
+    t0 = time.perf_counter()
+    first = _scrape_specs((str(home), ["nbac_schedule"], keys))
+    others = [n for spec in SCRAPERS for n in spec.names[:1] if n != "nbac_schedule"]
+    chunks = [others[i::scraper_processes] for i in range(scraper_processes)]
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(scraper_processes) as pool:
+        parts = pool.map(_scrape_specs, [(str(home), chunk, keys) for chunk in chunks])
+    out["requests"] = first["requests"] + sum(p["requests"] for p in parts)
+    out["phase_seconds"]["1_scrapers"] = round(time.perf_counter() - t0, 3)
+
+    tables = _Tables(home / "warehouse.duckdb")
+    try:
+        lake = local_resources(home)["lake"]
+        for label, step in (("2_raw", lambda: _phase2(tables, lake, keys)),
+                            ("3_analytics", lambda: _phase3(tables, keys)),
+                            ("4_precompute", lambda: _phase4(tables, keys))):
+            t = time.perf_counter()
+            step()
+            out["phase_seconds"][label] = round(time.perf_counter() - t, 3)
+        out["table_rows"] = dict(tables.rows)
+    finally:
+        tables.close()
+    out["seconds"] = round(time.perf_counter() - t0, 3)
+    return out
