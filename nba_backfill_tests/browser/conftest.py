@@ -1,14 +1,17 @@
 """Fixtures of the browser suite: the project's `dagster dev` and a real Chromium.
 
-- `dagster_ui` (session): the project started as README's first command starts it —
+- `dagster_ui` (package): the project started as README's first command starts it —
   `dagster dev -h 127.0.0.1 -p <free port> -m nba_backfill.definitions` (webserver + daemon) with a
   temporary DAGSTER_HOME prepared by `nba_backfill.instance` and a temporary NBA_BACKFILL_HOME,
   NBA_BACKFILL_CURRENT_SEASON=2024-25 — through `nba_backfill_tests.dagster_harness`, which waits
   until the code location is LOADED and the backfill daemon healthy, and kills the process group.
-- `browser` (session): Debian's /usr/bin/chromium driven by the PyPI `playwright` package.
+- `browser` (package): Debian's /usr/bin/chromium driven by the PyPI `playwright` package. It
+  must end with the browser suite: while Playwright's sync API is open its event loop stays
+  registered as the main thread's running loop, and every later `asyncio.run()` (the backfill
+  daemon's iteration, async transports) fails with "cannot be called from a running event loop".
 - `page`: a fresh 1920x1080 page; on a failing test its screenshot is saved as
   `FAILED_<test>.png` next to the step screenshots.
-- `shots` (session): numbered screenshots of every step in `test-artifacts/browser/`
+- `shots` (package): numbered screenshots of every step in `test-artifacts/browser/`
   (git-ignored; `NBA_BACKFILL_BROWSER_ARTIFACTS` overrides the folder).
 
 Missing Chromium or Playwright is an error with the install command, never a skip.
@@ -41,7 +44,7 @@ def pytest_runtest_makereport(item, call):
     setattr(item, f"report_{report.when}", report)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def shots() -> Screenshots:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for old in ARTIFACTS.glob("*.png"):
@@ -49,7 +52,7 @@ def shots() -> Screenshots:
     return Screenshots(ARTIFACTS)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def dagster_ui(tmp_path_factory):
     root = tmp_path_factory.mktemp("dagster_ui")
     with dagster_dev(
@@ -60,7 +63,7 @@ def dagster_ui(tmp_path_factory):
         yield dev
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
     try:
         from playwright.sync_api import sync_playwright
