@@ -1,8 +1,10 @@
 """Code locations the benchmarks point `dagster dev` at (zero-argument functions, `-a NAME`).
 
 - `shipped`: not here — the project's own `nba_backfill.definitions` (what users run).
-- `in_process_definitions`: the project's assets, checks and resources with the in-process
-  executor (one process per run instead of one per step); everything else identical.
+- `in_process_definitions`: the project's assets, checks, jobs and resources with the in-process
+  executor (one process per run instead of one per step), without its sensors and schedules.
+  Since the project's definitions set `in_process_executor` themselves, `shipped` (which keeps
+  the sensors) is the reference; this location stays for comparisons with older commits.
 - `noop_definitions` / `noop_in_process_definitions`: Dagster's bookkeeping floor. One no-op
   stand-in per asset step of the project: same keys, step grouping (multi-assets), dependencies
   with their partition mappings, partitions, backfill policies, pools and check specs. Each step

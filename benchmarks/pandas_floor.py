@@ -221,3 +221,41 @@ def run_floor(home: Path, keys: list[str], scraper_processes: int = 2) -> dict[s
         tables.close()
     out["seconds"] = round(time.perf_counter() - t0, 3)
     return out
+
+
+def main(argv=None) -> int:
+    """`python -m benchmarks.pandas_floor --seasons 2024-25`: floor (a) alone, results file."""
+    import argparse
+    import shutil
+    import tempfile
+
+    from benchmarks.common import keys_of_ranges, machine, markdown_table, write_results
+    from benchmarks.full_backfill import add_range_args, resolve_range
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.pandas_floor",
+                                     description=__doc__.split("\n\n")[0])
+    add_range_args(parser, "2024-25")
+    parser.add_argument("--repeat", type=int, default=1)
+    args = parser.parse_args(argv)
+    first, last, label = resolve_range(args)
+    keys = keys_of_ranges([(first, last)])
+    info = machine()
+    runs = []
+    for _ in range(args.repeat):
+        home = Path(tempfile.mkdtemp(prefix="nba_floor_"))
+        try:
+            runs.append(run_floor(home, keys))
+        finally:
+            shutil.rmtree(home, ignore_errors=True)
+    payload = {"benchmark": "pandas_floor", "range": {"first": first, "last": last, "label": label,
+               "partitions": len(keys)}, "repeat": args.repeat, "machine": info, "runs": runs}
+    path = write_results("pandas_floor", payload)
+    rows = [(i + 1, r["seconds"], *r["phase_seconds"].values(), r["requests"]) for i, r in enumerate(runs)]
+    print(markdown_table(["repeat", "total (s)", "1 scrapers", "2 raw", "3 analytics", "4 precompute",
+                          "requests"], rows))
+    print(f"\nresults: {path.relative_to(path.parents[2])}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
