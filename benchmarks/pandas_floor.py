@@ -124,7 +124,7 @@ def _phase3(tables: _Tables, keys: list[str]) -> None:
         by_day = {d.isoformat(): r for d, r in frame.groupby(table.date_column, sort=False)}
         for check in TABLE_CHECKS.get(table.name, ()):
             for key in keys:
-                _evaluate(check, key, by_day.get(key, table.empty()), inputs)
+                _evaluate(check, key, by_day[key] if key in by_day else table.empty(), inputs)
         tables.write(ANALYTICS, table.name, frame, table.columns)
 
 

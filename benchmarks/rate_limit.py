@@ -9,9 +9,10 @@ the real scraper request plans (`scrapers.fetch.fetch_date`, per-game box score 
 consecutive 2023-24 dates) in three set-ups:
 - `1 step`: one scraper step (one thread);
 - `2 steps, 1 process`: two scraper steps in one run process (threads sharing the client's
-  process-wide limiter);
+  pacer);
 - `2 processes`: two runs at once (the instance's `nba_api` pool allows 2 scraper steps), each
-  process with its own client and limiter, against the same server budget.
+  process with its own client, sharing one pacing file as the project's resources do
+  (`$NBA_BACKFILL_HOME/nba_api.pacing`), against the same server budget.
 Reported: achieved request rate at the server / budget (target ≥ 95 %) and 429s the server had
 to send (target 0). Then Retry-After: the server answers the first request with 429 +
 `Retry-After: N`; the measured gap before the client's retry must be ≥ N.
@@ -24,7 +25,9 @@ import json
 import subprocess
 import sys
 import threading
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 from benchmarks.common import REPO, machine, markdown_table, median, verdict, write_results
@@ -34,12 +37,12 @@ SPECS = ("boxscoresummaryv2", "boxscoretraditionalv3", "boxscoreadvancedv3", "bo
 FIRST_DAY = "2023-11-01"
 
 
-def _client(base: str, budget: float):
+def _client(base: str, budget: float, pacing_file: str | None = None):
     from nba_backfill.resources.nba_api import NbaApiClient
 
     return NbaApiClient(mode="live", stats_base_url=f"{base}/stats",
                         cdn_base_url=f"{base}/static/json/liveData", bdl_base_url=f"{base}/v1",
-                        requests_per_second=budget)
+                        requests_per_second=budget, rate_limit_file=pacing_file)
 
 
 def _plan(client, requests: int, offset: int = 0) -> list[tuple[Any, str, list]]:
@@ -113,13 +116,14 @@ def _rate(events, t0: float) -> dict[str, Any]:
 
 def scenario(name: str, budget: float, latency: float, requests: int) -> dict[str, Any]:
     server, base, recorder = _serve(budget, latency)
+    pacing_file = str(Path(tempfile.mkdtemp(prefix="nba_pacing_")) / "nba_api.pacing")
     try:
-        warm = _client(base, budget)
+        warm = _client(base, budget, pacing_file)
         if name == "2 processes":
             t0 = time.monotonic() + 0.0
             procs = [subprocess.Popen([sys.executable, "-m", "benchmarks.rate_limit", "--worker",
                                        json.dumps({"base": base, "budget": budget, "requests": requests // 2,
-                                                   "offset": k * 20})],
+                                                   "offset": k * 20, "pacing_file": pacing_file})],
                                       cwd=str(REPO), stdout=subprocess.PIPE, text=True) for k in (0, 1)]
             for p in procs:
                 p.wait(timeout=900)
@@ -164,7 +168,7 @@ def retry_after(wait: int, latency: float) -> dict[str, Any]:
 
 def _worker(spec_json: str) -> None:
     spec = json.loads(spec_json)
-    client = _client(spec["base"], spec["budget"])
+    client = _client(spec["base"], spec["budget"], spec["pacing_file"])
     plan = _plan(client, spec["requests"], offset=spec["offset"])
     print(_run_plan(client, plan))
 

@@ -116,3 +116,40 @@ def test_environment_switch(monkeypatch, tmp_path):
     monkeypatch.setenv("NBA_BACKFILL_ENV", "staging")
     with pytest.raises(ValueError, match="NBA_BACKFILL_ENV must be one of"):
         build_resources()
+
+
+def test_conform_types_every_kind_of_value_and_keeps_row_order():
+    import datetime as dt
+
+    import numpy as np
+
+    cols = [Col("game_date", "DATE"), Col("team_abbr", "STRING"), Col("points", "INT64"),
+            Col("pace", "FLOAT64"), Col("home", "BOOL"), Col("seen_at", "TIMESTAMP"),
+            Col("tags", "ARRAY<STRING>")]
+    frame = pd.DataFrame({
+        "extra": [1, 2, 3, 4],
+        "tags": [("a", "b"), None, ["c"], ()],
+        "seen_at": ["2024-10-22T01:00:00Z", None, "2024-10-23T02:00:00Z", "2024-10-24T00:00:00Z"],
+        "home": [True, False, None, True],
+        "pace": [98.5, "99", None, 101],
+        "points": [110.0, "97", None, 88.4],
+        "team_abbr": ["BOS", None, "NYK", "LAL"],
+        "game_date": ["2024-10-22", pd.Timestamp("2024-10-23 19:30"), None, dt.date(2024, 10, 22)],
+    })
+    out = conform(frame, cols)
+    assert list(out.columns) == [c.name for c in cols]
+    assert list(out["game_date"]) == [dt.date(2024, 10, 22), dt.date(2024, 10, 23), None,
+                                      dt.date(2024, 10, 22)]
+    assert out["game_date"].dtype == object
+    assert str(out["team_abbr"].dtype) == "string" and out["team_abbr"].isna().tolist() == [False, True, False, False]
+    assert out["points"].tolist()[:2] == [110, 97] and out["points"].isna().tolist() == [False, False, True, False]
+    assert out["points"].iloc[3] == 88 and str(out["points"].dtype) == "Int64"
+    assert np.isnan(out["pace"].iloc[2]) and out["pace"].iloc[1] == 99.0
+    assert str(out["home"].dtype) == "boolean" and out["home"].isna().tolist() == [False, False, True, False]
+    assert str(out["seen_at"].dt.tz) == "UTC" and pd.isna(out["seen_at"].iloc[1])
+    assert out["tags"].tolist() == [["a", "b"], None, ["c"], []]
+    # a datetime64 column (how DuckDB returns DATE) converts too, NaT -> None
+    dates = pd.DataFrame({"game_date": pd.to_datetime(["2024-10-22", None])})
+    assert conform(dates, cols[:1])["game_date"].tolist() == [dt.date(2024, 10, 22), None]
+    with pytest.raises(KeyError, match="frame lacks columns"):
+        conform(frame.drop(columns=["pace"]), cols)

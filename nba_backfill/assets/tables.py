@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from dagster import TableColumn, TableSchema
 
@@ -61,12 +62,28 @@ def _to_date(value):
     return dt.date.fromisoformat(str(value)[:10])
 
 
+def _dates(s: pd.Series) -> pd.Series:
+    """`datetime.date` objects (None where missing), converting each distinct value once."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    converted = np.empty(len(uniques) + 1, dtype=object)
+    converted[:-1] = [_to_date(v) for v in uniques]
+    converted[-1] = None  # code -1: missing
+    return pd.Series(converted[codes], index=s.index, dtype="object")
+
+
+def _lists(s: pd.Series) -> pd.Series:
+    return s.map(lambda v: None if v is None else list(v)).astype("object")
+
+
 def conform(df: pd.DataFrame, cols: list[Col] | tuple[Col, ...]) -> pd.DataFrame:
-    """Exactly `cols`, in order, with dtypes matching their types. Missing columns raise."""
+    """Exactly `cols`, in order, with dtypes matching their types. Missing columns raise.
+
+    The columns are converted one by one and the frame is built once (inserting column by column
+    into a frame costs a block consolidation each time: 30-70 ms per call for our tables)."""
     missing = [c.name for c in cols if c.name not in df.columns]
     if missing:
         raise KeyError(f"frame lacks columns {missing}")
-    out = pd.DataFrame(index=df.index)
+    out: dict[str, pd.Series] = {}
     for c in cols:
         s = df[c.name]
         if c.type == "STRING":
@@ -78,12 +95,12 @@ def conform(df: pd.DataFrame, cols: list[Col] | tuple[Col, ...]) -> pd.DataFrame
         elif c.type == "BOOL":
             out[c.name] = s.astype("boolean")
         elif c.type == "DATE":
-            out[c.name] = s.map(_to_date).astype("object")
+            out[c.name] = _dates(s)
         elif c.type == "TIMESTAMP":
             out[c.name] = pd.to_datetime(s, utc=True)
         else:  # arrays: lists (None allowed)
-            out[c.name] = s.map(lambda v: None if v is None else list(v)).astype("object")
-    return out.reset_index(drop=True)
+            out[c.name] = _lists(s)
+    return pd.DataFrame(out, index=df.index).reset_index(drop=True)
 
 
 def duckdb_ddl(schema_table: str, table_schema: TableSchema) -> str:

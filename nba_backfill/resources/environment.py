@@ -36,13 +36,24 @@ def backfill_home() -> Path:
     return Path(os.environ.get("NBA_BACKFILL_HOME") or ".nba_backfill").absolute()
 
 
+# The bundled offline replay answers in-process: there is no remote service to protect, so its
+# budget only keeps the pacing code on the path (a live API keeps the client's default, 8 req/s).
+OFFLINE_REQUESTS_PER_SECOND = 1000.0
+PACING_FILE = "nba_api.pacing"
+
+
 def local_resources(home: Path) -> dict[str, Any]:
     database = str(home / "warehouse.duckdb")
     return {
         "io_manager": NbaDuckDBIOManager(database=database),
         "warehouse": DuckDBWarehouse(database=database),
         "lake": LocalLake(root=str(home / "lake")),
-        "nba_api": NbaApiClient(mode="offline", offline_faults_file=str(home / "offline_faults.json")),
+        "nba_api": NbaApiClient(
+            mode="offline",
+            offline_faults_file=str(home / "offline_faults.json"),
+            requests_per_second=OFFLINE_REQUESTS_PER_SECOND,
+            rate_limit_file=str(home / PACING_FILE),
+        ),
     }
 
 

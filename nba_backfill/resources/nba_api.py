@@ -2,15 +2,15 @@
 
 Assets never know which one they got: in offline mode the same requests (same URLs, params and
 headers) go through an in-process httpx transport into `nba_backfill.source`.
-Retries use tenacity (exponential backoff with jitter, honouring Retry-After on 429/503);
-the request rate is capped per process by a pyrate-limiter rate shared by every client with the
-same budget, so parallel scraper steps in one run cannot exceed it together.
+Retries use tenacity (exponential backoff with jitter, honouring Retry-After on 429/503).
+The request rate is paced by `resources.pacing` (GCRA): every client with the same budget and
+`rate_limit_file` shares one budget across threads and processes, so parallel scraper steps and
+concurrent scraper runs of the instance cannot exceed it together.
 """
 
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +19,6 @@ from typing import Any
 import httpx
 from dagster import ConfigurableResource
 from pydantic import PrivateAttr
-from pyrate_limiter import Duration, Limiter, Rate
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -27,6 +26,8 @@ from tenacity import (
     stop_after_attempt,
     wait_exponential_jitter,
 )
+
+from nba_backfill.resources.pacing import pacer
 
 STATS_HEADERS = {
     "User-Agent": (
@@ -69,24 +70,6 @@ class ApiResponse:
     url: str
 
 
-_LIMITERS: dict[float, Limiter] = {}
-_LIMITERS_LOCK = threading.Lock()
-
-
-def _limiter(requests_per_second: float) -> Limiter:
-    """Process-wide limiter per budget: every client with this budget shares it."""
-    with _LIMITERS_LOCK:
-        if requests_per_second not in _LIMITERS:
-            if requests_per_second <= 0:
-                raise ValueError(f"requests_per_second must be > 0, got {requests_per_second}")
-            if requests_per_second >= 1:
-                rate = Rate(round(requests_per_second), Duration.SECOND)
-            else:  # one request per 1/rps seconds
-                rate = Rate(1, int(1000 / requests_per_second))
-            _LIMITERS[requests_per_second] = Limiter(rate)
-        return _LIMITERS[requests_per_second]
-
-
 def _parse_retry_after(value: str | None) -> float | None:
     if not value:
         return None
@@ -105,6 +88,9 @@ class NbaApiClient(ConfigurableResource):
     bdl_base_url: str = "https://api.balldontlie.io/v1"
     bdl_api_key: str | None = None
     requests_per_second: float = 8.0
+    # Shared pacing state: every process pointing at the same file draws from one budget.
+    # None = a budget per process.
+    rate_limit_file: str | None = None
     max_attempts: int = 5
     backoff_initial_seconds: float = 0.5
     backoff_max_seconds: float = 30.0
@@ -189,7 +175,7 @@ class NbaApiClient(ConfigurableResource):
         def once() -> ApiResponse:
             nonlocal attempts
             attempts += 1
-            _limiter(self.requests_per_second).try_acquire(endpoint)
+            pacer(self.requests_per_second, self.rate_limit_file).acquire()
             try:
                 response = self._http().get(url, params=params, headers=headers)
             except httpx.TimeoutException as exc:

@@ -75,13 +75,21 @@ def prod_resources() -> dict[str, Any]:
     check_prod_settings()
     project = EnvVar(PROJECT_VAR)
     location = _optional(LOCATION_VAR, DEFAULT_LOCATION)
-    if (_setting(NBA_API_VAR) or "live") == "live":
-        nba_api = NbaApiClient(mode="live", bdl_api_key=EnvVar(BDL_KEY_VAR))
-    else:
-        from nba_backfill.resources.environment import backfill_home
+    from nba_backfill.resources.environment import (
+        OFFLINE_REQUESTS_PER_SECOND,
+        PACING_FILE,
+        backfill_home,
+    )
 
+    # One request budget for every run worker on this host (scraper runs share it)
+    pacing = str(backfill_home() / PACING_FILE)
+    if (_setting(NBA_API_VAR) or "live") == "live":
+        nba_api = NbaApiClient(mode="live", bdl_api_key=EnvVar(BDL_KEY_VAR), rate_limit_file=pacing)
+    else:
         faults = backfill_home() / "offline_faults.json"
-        nba_api = NbaApiClient(mode="offline", offline_faults_file=str(faults))
+        nba_api = NbaApiClient(mode="offline", offline_faults_file=str(faults),
+                               requests_per_second=OFFLINE_REQUESTS_PER_SECOND,
+                               rate_limit_file=pacing)
     return {
         "io_manager": NbaBigQueryIOManager(project=project, location=location),
         "warehouse": BigQueryWarehouse(project=project, location=location),

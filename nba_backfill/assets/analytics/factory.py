@@ -127,7 +127,13 @@ class AnalyticsTable:
         return [c.name for c in self.columns]
 
     def empty(self) -> pd.DataFrame:
-        return conform(pd.DataFrame({c: [] for c in self.column_names}), self.columns)
+        """A zero-row frame with the table's columns and dtypes (built once per table)."""
+        if self.name not in _EMPTY:
+            _EMPTY[self.name] = conform(pd.DataFrame({c: [] for c in self.column_names}), self.columns)
+        return _EMPTY[self.name].copy()
+
+
+_EMPTY: dict[str, pd.DataFrame] = {}
 
 
 def data_hash(frame: pd.DataFrame, columns: tuple[Col, ...]) -> pd.Series:
@@ -233,7 +239,7 @@ def build_table_asset(table: AnalyticsTable) -> AssetsDefinition:
         except Exception as exc:
             raise Failure(description=f"nba_analytics.{table.name} [{span}]: {type(exc).__name__}: {exc}") from exc
         by_day = {d.isoformat(): rows for d, rows in frame.groupby(table.date_column, sort=False)}
-        per_day = {key: by_day.get(key, table.empty()) for key in keys}
+        per_day = {key: by_day[key] if key in by_day else table.empty() for key in keys}
         yield Output(
             frame,
             metadata=frame_metadata(
