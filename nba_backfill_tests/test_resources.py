@@ -153,3 +153,22 @@ def test_conform_types_every_kind_of_value_and_keeps_row_order():
     assert conform(dates, cols[:1])["game_date"].tolist() == [dt.date(2024, 10, 22), None]
     with pytest.raises(KeyError, match="frame lacks columns"):
         conform(frame.drop(columns=["pace"]), cols)
+
+
+def test_lookback_into_a_table_nobody_materialized_reads_zero_typed_rows(tmp_path):
+    """A season opener's lookback reaches the previous season; the backfill daemon launches it
+    before anything else, when the upstream table may not exist yet: zero rows, not a crash."""
+    db = str(tmp_path / "w.duckdb")
+    result = _run(db, "2023-11-03", selection=[reader])
+    assert result.output_for_node("nba_analytics__resource_probe_reader") == 0
+    with duckdb.connect(db) as conn:  # the read created nothing
+        assert conn.execute("select count(*) from information_schema.tables "
+                            "where table_name = 'resource_probe'").fetchone()[0] == 0
+
+
+def test_empty_frame_has_the_declared_columns_and_dtypes():
+    from nba_backfill.assets.tables import empty_frame
+
+    frame = empty_frame(column_schema(COLS))
+    assert list(frame.columns) == ["game_date", "team_abbr", "points"] and len(frame) == 0
+    assert str(frame["team_abbr"].dtype) == "string" and str(frame["points"].dtype) == "Int64"

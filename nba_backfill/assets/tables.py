@@ -103,6 +103,21 @@ def conform(df: pd.DataFrame, cols: list[Col] | tuple[Col, ...]) -> pd.DataFrame
     return pd.DataFrame(out, index=df.index).reset_index(drop=True)
 
 
+def empty_frame(table_schema: TableSchema | None) -> pd.DataFrame:
+    """Zero rows with the columns (and dtypes) of a declared `dagster/column_schema`."""
+    if table_schema is None:
+        return pd.DataFrame()
+    cols = [Col(c.name, c.type if c.type in TYPES else "STRING") for c in table_schema.columns]
+    return conform(pd.DataFrame({c.name: [] for c in cols}), cols)
+
+
+def declared_schema(metadata) -> TableSchema | None:
+    """The `dagster/column_schema` of an asset's definition metadata, if it declares one."""
+    declared = (metadata or {}).get("dagster/column_schema")
+    schema = getattr(declared, "schema", declared)
+    return schema if isinstance(schema, TableSchema) else None
+
+
 def duckdb_ddl(schema_table: str, table_schema: TableSchema) -> str:
     """CREATE TABLE statement for DuckDB from a `dagster/column_schema`."""
     cols = ", ".join(

@@ -56,7 +56,7 @@ from google.api_core.exceptions import Conflict, GoogleAPICallError, NotFound
 from google.cloud import bigquery
 from pydantic import PrivateAttr
 
-from nba_backfill.resources.warehouse import Warehouse
+from nba_backfill.resources.warehouse import Warehouse, missing_table_frame
 
 CLUSTER_BY = "nba/cluster_by"
 """Asset metadata key: the BigQuery clustering columns of the table (at most 4, SPEC §2)."""
@@ -431,8 +431,11 @@ class BigQueryNbaPandasHandler(DbTypeHandler[pd.DataFrame]):
                 bigquery.ScalarQueryParameter("window_start", "DATE", start),
                 bigquery.ScalarQueryParameter("window_end", "DATE", end),
             ]
-        job = client.query(sql, job_config=bigquery.QueryJobConfig(query_parameters=params))
-        result = job.result()
+        try:
+            job = client.query(sql, job_config=bigquery.QueryJobConfig(query_parameters=params))
+            result = job.result()
+        except NotFound:  # the upstream table was never materialized (see warehouse.py)
+            return missing_table_frame(context, _table_id(table_slice))
         step = _step_key(context)
         if step:
             for key, value in job_cost(job).items():

@@ -4,7 +4,11 @@ Local: one DuckDB file, schema = asset key prefix, table = asset name. The stock
 IO manager deletes the partition window and inserts the new rows on separate autocommitted
 statements and skips empty frames; ours does delete + insert in ONE transaction (a failed insert
 rolls back to the previous rows), always creates the table (an empty partition still yields a
-table with its columns) and inserts by column name.
+table with its columns) and inserts by column name. Reading a table that does not exist yet
+returns zero rows with the upstream's declared columns: it happens when a lookback window
+reaches partitions nobody materialized (the previous season of a season opener, launched by the
+backfill daemon before anything else because none of its parents are in the backfill); the
+precompute lookback checks, not a catalog error, then judge whether those dates were needed.
 """
 
 from __future__ import annotations
@@ -17,14 +21,14 @@ from typing import Any
 
 import duckdb
 import pandas as pd
-from dagster import ConfigurableResource, OutputContext, TableSchema
+from dagster import ConfigurableResource, InputContext, OutputContext
 from dagster._core.storage.db_io_manager import DbTypeHandler, TableSlice
 from dagster._utils.backoff import backoff
 from dagster_duckdb.io_manager import DuckDbClient
 from dagster_duckdb_pandas import DuckDBPandasIOManager
 from dagster_duckdb_pandas.duckdb_pandas_type_handler import DuckDBPandasTypeHandler
 
-from nba_backfill.assets.tables import duckdb_ddl
+from nba_backfill.assets.tables import declared_schema, duckdb_ddl, empty_frame
 
 PARTITION_EXPR = "CAST({column} AS TIMESTAMP)"
 """partition_expr template valid on DuckDB and on BigQuery (a DATE compared with the
@@ -80,15 +84,29 @@ class _PandasHandler(DuckDBPandasTypeHandler):
         name = f"{table_slice.schema}.{table_slice.table}"
         frame = obj  # referenced by name in the SQL below (DuckDB replacement scan)
         if not _table_exists(connection, table_slice.schema, table_slice.table):
-            declared = (context.definition_metadata or {}).get("dagster/column_schema")
-            schema = getattr(declared, "schema", declared)
-            if isinstance(schema, TableSchema):
+            schema = declared_schema(context.definition_metadata)
+            if schema is not None:
                 connection.execute(duckdb_ddl(name, schema))
             else:
                 connection.execute(f"create table {name} as select * from frame limit 0")
         if not frame.empty:
             connection.execute(f"insert into {name} by name select * from frame")
         context.add_output_metadata({"dagster/partition_row_count": int(frame.shape[0])})
+
+    def load_input(self, context: InputContext, table_slice: TableSlice, connection) -> pd.DataFrame:
+        if not _table_exists(connection, table_slice.schema, table_slice.table):
+            return missing_table_frame(context, f"{table_slice.schema}.{table_slice.table}")
+        return super().load_input(context, table_slice, connection)
+
+
+def missing_table_frame(context: InputContext, table: str) -> pd.DataFrame:
+    """Zero rows typed like the upstream table, with a log line naming what was not there."""
+    upstream = context.upstream_output
+    metadata = upstream.definition_metadata if upstream is not None else None
+    keys = context.asset_partition_keys if context.has_asset_partitions else []
+    span = f" for {keys[0]}..{keys[-1]}" if keys else ""
+    context.log.info(f"{table} does not exist yet: no rows{span} (never materialized)")
+    return empty_frame(declared_schema(metadata))
 
 
 class NbaDuckDBIOManager(DuckDBPandasIOManager):

@@ -307,3 +307,15 @@ def test_warehouse_query_binds_positional_parameters(prod_target):
     assert not warehouse.table_exists("nba_raw", "no_such_table")
     with pytest.raises(NotFound, match="no_such_table"):
         warehouse.query("select * from nba_raw.no_such_table")
+
+
+def test_reading_a_table_nobody_materialized_gives_zero_typed_rows(prod_target):
+    """The lookback reader runs before its upstream table exists (a season opener launched by
+    the backfill daemon first): zero rows with the declared columns, and no table created."""
+    prod = build_resources("prod")
+    warehouse = _warehouse(prod_target)
+    result = run(PROBE_ASSETS, prod, partition_key=DAY,
+                 selection=[AssetKey(["nba_analytics", "probe_player_form"])])
+    assert result.success
+    assert not warehouse.table_exists("nba_raw", "probe_player_games")
+    assert warehouse.query("select count(*) as n from nba_analytics.probe_player_form")["n"][0] == 0
