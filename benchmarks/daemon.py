@@ -210,13 +210,14 @@ class _storage:
 
     def __enter__(self):
         if self.storage == "postgres":
-            from nba_backfill.instance import template_text
+            from nba_backfill.instance import template_text, without_event_log_storage
 
             self._pg = local_postgres(self.root / "postgres")
             url = self._pg.__enter__()
             home = self.root / "dagster_home"
             home.mkdir(parents=True, exist_ok=True)
-            (home / "dagster.yaml").write_text(template_text() + "\n" + storage_yaml(url))
+            config = without_event_log_storage(template_text(home))  # `storage:` replaces it
+            (home / "dagster.yaml").write_text(config + "\n" + storage_yaml(url))
         return self
 
     def __exit__(self, *exc):

@@ -28,6 +28,7 @@ Existing values in the caller's environment win, so either variable can be switc
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import sys
 from collections.abc import Mapping
@@ -50,9 +51,19 @@ RANGED_RUN_ENV: dict[str, str] = {
 }
 
 
-def template_text() -> str:
-    """The packaged dagster.yaml template."""
-    return resources.files("nba_backfill").joinpath(TEMPLATE_NAME).read_text(encoding="utf-8")
+HOME_PLACEHOLDER = "${DAGSTER_HOME}"
+
+
+def template_text(home: Path | str | None = None) -> str:
+    """The packaged dagster.yaml template; with `home`, its placeholder made that absolute path
+    (Dagster's `{env: ...}` cannot build a path, and the event log needs `<home>/history/runs`)."""
+    text = resources.files("nba_backfill").joinpath(TEMPLATE_NAME).read_text(encoding="utf-8")
+    return text if home is None else text.replace(HOME_PLACEHOLDER, str(Path(home).absolute()))
+
+
+def without_event_log_storage(text: str) -> str:
+    """The template without its `event_log_storage:` block (to add a `storage:` section)."""
+    return re.sub(r"(?m)^event_log_storage:\n(?:[ \t]+.*\n)+", "", text)
 
 
 def default_dagster_home() -> Path:
@@ -76,7 +87,7 @@ def prepare_dagster_home(home: Path | str | None = None, *, pool_limits: Mapping
     config = home / "dagster.yaml"
     if not config.exists():
         staging = home / f".{TEMPLATE_NAME}.tmp"
-        staging.write_text(template_text(), encoding="utf-8")
+        staging.write_text(template_text(home), encoding="utf-8")
         staging.replace(config)
     with DagsterInstance.from_config(str(home)) as instance:
         storage = instance.event_log_storage

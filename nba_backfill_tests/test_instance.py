@@ -16,14 +16,18 @@ from nba_backfill.instance import (
     pool_limits,
     prepare_dagster_home,
     template_text,
+    without_event_log_storage,
 )
+from nba_backfill.storage import PooledSqliteEventLogStorage
 
 
 def test_template_is_a_valid_instance_with_our_limits(tmp_path):
     home = prepare_dagster_home(tmp_path / "dh")
-    assert (home / "dagster.yaml").read_text() == template_text()
+    assert (home / "dagster.yaml").read_text() == template_text(home)
     with DagsterInstance.from_config(str(home)) as instance:
         assert isinstance(instance.run_coordinator, QueuedRunCoordinator)
+        assert isinstance(instance.event_log_storage, PooledSqliteEventLogStorage)
+        assert (home / "history" / "runs" / "index.db").exists()
         concurrency = instance.get_concurrency_config()
         assert concurrency.run_queue_config.max_concurrent_runs == 2
         assert concurrency.pool_config.default_pool_limit == 1
@@ -73,3 +77,17 @@ def test_module_prints_shell_exports(tmp_path):
     assert f"export NBA_BACKFILL_HOME={tmp_path / 'data'}" in out.splitlines()
     assert "export DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS=true" in out.splitlines()
     assert (home / "dagster.yaml").exists()
+
+
+def test_template_without_event_log_block_takes_a_storage_section(tmp_path):
+    """How a PostgreSQL instance is configured (benchmarks/daemon.py): `storage:` and
+    `event_log_storage:` cannot be combined, so the block goes and the rest stays."""
+    home = tmp_path / "dh"
+    home.mkdir()
+    text = without_event_log_storage(template_text(home))
+    config = yaml.safe_load(text)
+    assert "event_log_storage" not in config
+    assert config["concurrency"]["runs"]["max_concurrent_runs"] == 2
+    (home / "dagster.yaml").write_text(text + "\nstorage:\n  sqlite:\n    base_dir: " + str(home) + "\n")
+    with DagsterInstance.from_config(str(home)) as instance:
+        assert not isinstance(instance.event_log_storage, PooledSqliteEventLogStorage)
