@@ -172,3 +172,28 @@ def test_empty_frame_has_the_declared_columns_and_dtypes():
     frame = empty_frame(column_schema(COLS))
     assert list(frame.columns) == ["game_date", "team_abbr", "points"] and len(frame) == 0
     assert str(frame["team_abbr"].dtype) == "string" and str(frame["points"].dtype) == "Int64"
+
+
+@asset(
+    key=["nba_analytics", "resource_probe_history"],
+    partitions_def=DAILY_PARTITIONS,
+    io_manager_key="mem",
+    ins={"rows": AssetIn(key=["nba_raw", "resource_probe"],
+                         partition_mapping=TimeWindowPartitionMapping(-2, -1))},
+)
+def history_reader(rows: pd.DataFrame) -> list:
+    return [list(rows.columns), len(rows)]
+
+
+def test_a_window_before_the_first_partition_reads_zero_rows_with_the_declared_columns(tmp_path):
+    """The calendar's first in-season day reading "the days before" maps to no upstream partition
+    at all: a typed empty frame, not a column-less DataFrame that fails every reader's checks."""
+    from dagster import mem_io_manager
+
+    db = str(tmp_path / "w.duckdb")
+    first = DAILY_PARTITIONS.get_first_partition_key()
+    _run(db, "2023-11-01")  # the upstream table exists, the window still holds no partition
+    result = materialize([probe, history_reader], partition_key=first, selection=[history_reader],
+                         resources={"io_manager": NbaDuckDBIOManager(database=db), "mem": mem_io_manager})
+    assert result.output_for_node("nba_analytics__resource_probe_history") == [
+        ["game_date", "team_abbr", "points"], 0]

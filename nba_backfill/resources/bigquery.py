@@ -56,7 +56,12 @@ from google.api_core.exceptions import Conflict, GoogleAPICallError, NotFound
 from google.cloud import bigquery
 from pydantic import PrivateAttr
 
-from nba_backfill.resources.warehouse import Warehouse, missing_table_frame
+from nba_backfill.resources.warehouse import (
+    Warehouse,
+    missing_table_frame,
+    no_upstream_partitions,
+    upstream_empty_frame,
+)
 
 CLUSTER_BY = "nba/cluster_by"
 """Asset metadata key: the BigQuery clustering columns of the table (at most 4, SPEC §2)."""
@@ -417,8 +422,8 @@ class BigQueryNbaPandasHandler(DbTypeHandler[pd.DataFrame]):
     def load_input(
         self, context: InputContext, table_slice: TableSlice, connection
     ) -> pd.DataFrame:
-        if table_slice.partition_dimensions and len(context.asset_partition_keys) == 0:
-            return pd.DataFrame()
+        if no_upstream_partitions(context, table_slice):
+            return upstream_empty_frame(context)
         client: bigquery.Client = connection
         cols = ", ".join(f"`{c}`" for c in table_slice.columns) if table_slice.columns else "*"
         sql = f"SELECT {cols} FROM {_quoted(_table_id(table_slice))}"

@@ -94,19 +94,32 @@ class _PandasHandler(DuckDBPandasTypeHandler):
         context.add_output_metadata({"dagster/partition_row_count": int(frame.shape[0])})
 
     def load_input(self, context: InputContext, table_slice: TableSlice, connection) -> pd.DataFrame:
+        if no_upstream_partitions(context, table_slice):
+            return upstream_empty_frame(context)
         if not _table_exists(connection, table_slice.schema, table_slice.table):
             return missing_table_frame(context, f"{table_slice.schema}.{table_slice.table}")
         return super().load_input(context, table_slice, connection)
 
 
+def no_upstream_partitions(context: InputContext, table_slice: TableSlice) -> bool:
+    """A lookback window that lies wholly before the first partition (the first in-season day of
+    the calendar reading "the days before"): Dagster maps it to no upstream partition at all."""
+    return bool(table_slice.partition_dimensions) and len(context.asset_partition_keys) == 0
+
+
+def upstream_empty_frame(context: InputContext) -> pd.DataFrame:
+    """Zero rows with the upstream table's declared columns and dtypes (a bare `DataFrame()`,
+    what the stock handlers return, has no columns and fails every reader's column checks)."""
+    upstream = context.upstream_output
+    return empty_frame(declared_schema(upstream.definition_metadata if upstream is not None else None))
+
+
 def missing_table_frame(context: InputContext, table: str) -> pd.DataFrame:
     """Zero rows typed like the upstream table, with a log line naming what was not there."""
-    upstream = context.upstream_output
-    metadata = upstream.definition_metadata if upstream is not None else None
     keys = context.asset_partition_keys if context.has_asset_partitions else []
     span = f" for {keys[0]}..{keys[-1]}" if keys else ""
     context.log.info(f"{table} does not exist yet: no rows{span} (never materialized)")
-    return empty_frame(declared_schema(metadata))
+    return upstream_empty_frame(context)
 
 
 class NbaDuckDBIOManager(DuckDBPandasIOManager):
