@@ -319,3 +319,25 @@ def test_reading_a_table_nobody_materialized_gives_zero_typed_rows(prod_target):
     assert result.success
     assert not warehouse.table_exists("nba_raw", "probe_player_games")
     assert warehouse.query("select count(*) as n from nba_analytics.probe_player_form")["n"][0] == 0
+
+
+def test_a_window_before_the_first_partition_reads_the_declared_columns(prod_target):
+    """The calendar's first day reading "the days before": no upstream partition at all."""
+    from dagster import AssetIn, MaterializeResult, TimeWindowPartitionMapping
+
+    @asset(
+        key=["nba_analytics", "probe_history_columns"],
+        partitions_def=DAILY_PARTITIONS,
+        ins={"games": AssetIn(key=[RAW, "probe_player_games"],
+                              partition_mapping=TimeWindowPartitionMapping(-2, -1))},
+    )
+    def probe_history_columns(games: pd.DataFrame) -> MaterializeResult:
+        return MaterializeResult(metadata={"columns": ",".join(games.columns), "rows": len(games)})
+
+    prod = build_resources("prod")
+    first = DAILY_PARTITIONS.get_first_partition_key()
+    result = run([*PROBE_ASSETS, probe_history_columns], prod, partition_key=first,
+                 selection=[AssetKey(["nba_analytics", "probe_history_columns"])])
+    (materialization,) = result.asset_materializations_for_node("nba_analytics__probe_history_columns")
+    assert materialization.metadata["columns"].value == ",".join(c.name for c in PLAYER_GAMES_COLS)
+    assert materialization.metadata["rows"].value == 0
