@@ -105,3 +105,44 @@ def test_another_process_writes_while_this_one_keeps_its_engines_open(tmp_path):
     assert len(storage.get_logs_for_run("child-run" + "y" * 27)) == 20
     storage.store_event(_check_event("parent-run" + "z" * 26, "2024-10-23", passed=True))
     assert len(storage.get_logs_for_run("parent-run" + "z" * 26)) == 2
+
+
+def test_a_run_written_by_the_pooled_storage_is_followed_live_by_a_stock_watcher(tmp_path):
+    import threading
+
+    base = tmp_path / "runs"
+    storage = PooledSqliteEventLogStorage(str(base))
+    run_id = "watched-run" + "w" * 25
+    storage.store_event(_check_event(run_id, "2024-10-22", passed=True))
+
+    stock = SqliteEventLogStorage(str(base))
+    seen: list[EventLogEntry] = []
+    arrived = threading.Event()
+
+    def on_event(entry, _cursor):
+        seen.append(entry)
+        arrived.set()
+
+    stock.watch(run_id, None, on_event)
+    try:
+        time.sleep(0.5)  # let the file observer start
+        storage.store_event(_check_event(run_id, "2024-10-23", passed=False))
+        assert arrived.wait(timeout=20), "a watcher of the run never saw the new event"
+        assert seen[-1].dagster_event.event_specific_data.partition == "2024-10-23"
+    finally:
+        stock.end_watch(run_id, on_event)
+        stock.dispose()
+        storage.dispose()
+
+
+def test_a_missing_table_is_asked_again_and_an_existing_one_is_remembered(tmp_path):
+    import sqlite3
+
+    base = tmp_path / "runs"
+    storage = PooledSqliteEventLogStorage(str(base))
+    assert storage.has_table("asset_check_executions")
+    assert not storage.has_table("nba_probe_table")
+    with sqlite3.connect(base / "index.db") as conn:  # a migration adds it later
+        conn.execute("CREATE TABLE nba_probe_table (id INTEGER)")
+    assert storage.has_table("nba_probe_table")
+    storage.dispose()
