@@ -154,14 +154,34 @@ def rss_bytes(pid: int) -> int:
     return 0
 
 
+ROLES = (  # (substring of the command line, role), first match wins
+    ("execute_step", "step workers"),
+    ("execute_run", "run workers"),
+    ("api grpc", "code servers"),
+    ("dagster-daemon", "daemon"),
+    ("dagster_daemon", "daemon"),
+    ("webserver", "webserver"),
+)
+
+
+def role_of(pid: int) -> str:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return "other"
+    return next((role for part, role in ROLES if part in cmdline), "other")
+
+
 class TreeRss:
     """Samples the summed RSS of `roots` and all their descendants every `interval` seconds
-    (a background thread); `peak` is the largest sum seen. Roots may be added while running."""
+    (a background thread); `peak` is the largest sum seen, `peak_by_role` its split by process
+    role (webserver, daemon, code servers, run workers, ...). Roots may be added while running."""
 
     def __init__(self, *roots: int, interval: float = 0.5):
         self.roots = list(roots)
         self.interval = interval
         self.peak = 0
+        self.peak_by_role: dict[str, float] = {}
         self.samples = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="tree-rss", daemon=True)
@@ -170,8 +190,15 @@ class TreeRss:
         pids: set[int] = set()
         for root in self.roots:
             pids.update(tree_pids(root))
-        total = sum(rss_bytes(p) for p in pids)
-        self.peak = max(self.peak, total)
+        sizes = {p: rss_bytes(p) for p in pids}
+        total = sum(sizes.values())
+        if total > self.peak:
+            self.peak = total
+            by_role: dict[str, float] = {}
+            for pid, size in sizes.items():
+                role = role_of(pid)
+                by_role[role] = by_role.get(role, 0) + round(size / 1024 / 1024, 1)
+            self.peak_by_role = {role: round(mb, 1) for role, mb in sorted(by_role.items())}
         self.samples += 1
         return total
 

@@ -37,7 +37,7 @@ query($id: String!) { partitionBackfillOrError(backfillId: $id) {
 RUNS = """
 query($id: String!, $cursor: String) {
   runsOrError(filter: {tags: [{key: "dagster/backfill", value: $id}]}, limit: 500, cursor: $cursor) {
-    ... on Runs { results { runId status startTime endTime } } } }
+    ... on Runs { results { runId status startTime endTime assetSelection { path } } } } }
 """
 PARTITION_STATS = """
 { assetNodes { assetKey { path } isPartitioned
@@ -70,6 +70,8 @@ class BackfillMeasurement:
     asset_partitions_failed: int = 0
     asset_partitions_targeted: int = 0
     peak_rss_mb: float = 0.0
+    peak_rss_by_role_mb: dict = field(default_factory=dict)
+    run_layers: list[dict] = field(default_factory=list)
     table_rows: dict[str, int] = field(default_factory=dict)
     launch_stderr: str = ""
 
@@ -162,6 +164,7 @@ def backfill_measured(dev, *, location: str, storage: str, first: str, last: str
         result.wall_seconds = round(time.perf_counter() - t0, 3)
         result.status = status
     result.peak_rss_mb = rss.peak_mb
+    result.peak_rss_by_role_mb = rss.peak_by_role
     runs = _runs(dev, backfill_id)
     result.runs = len(runs)
     for run in runs:
@@ -169,6 +172,7 @@ def backfill_measured(dev, *, location: str, storage: str, first: str, last: str
         if run["startTime"] and run["endTime"]:
             result.run_seconds_sum += run["endTime"] - run["startTime"]
     result.run_seconds_sum = round(result.run_seconds_sum, 3)
+    result.run_layers = run_layers(runs)
     after = _partition_totals(dev)
     result.asset_partitions_materialized = after[0] - before[0]
     result.asset_partitions_failed = after[1]
@@ -177,6 +181,27 @@ def backfill_measured(dev, *, location: str, storage: str, first: str, last: str
             words = line.replace(",", "").split()
             result.asset_partitions_targeted = int(words[words.index("asset-partitions") - 1])
     return result
+
+
+def run_layers(runs: list[dict]) -> list[dict]:
+    """Runs grouped by the layers they materialize: count, first start and last end (seconds
+    from the first run's start) and summed run seconds, in order of first start."""
+    starts = [r["startTime"] for r in runs if r["startTime"]]
+    origin = min(starts) if starts else 0.0
+    groups: dict[str, dict] = {}
+    for run in runs:
+        layers = ",".join(sorted({k["path"][0] for k in run.get("assetSelection") or []}))
+        group = groups.setdefault(layers, {"layers": layers, "runs": 0, "first_start_s": None,
+                                           "last_end_s": None, "run_seconds": 0.0})
+        group["runs"] += 1
+        if run["startTime"]:
+            start = round(run["startTime"] - origin, 1)
+            group["first_start_s"] = min(filter(None.__ne__, (group["first_start_s"], start)))
+        if run["startTime"] and run["endTime"]:
+            end = round(run["endTime"] - origin, 1)
+            group["last_end_s"] = max(filter(None.__ne__, (group["last_end_s"], end)))
+            group["run_seconds"] = round(group["run_seconds"] + run["endTime"] - run["startTime"], 1)
+    return sorted(groups.values(), key=lambda g: (g["first_start_s"] is None, g["first_start_s"] or 0))
 
 
 def measure_backfill(

@@ -280,7 +280,9 @@ class _Renderer:
         return self.actions
 
 
-@lru_cache(maxsize=256)
+# ~0.7 MB and ~9 ms per game, asked for once per game by the scraper (again only on a retry):
+# 256 of them held ~180 MB in every scraper run worker.
+@lru_cache(maxsize=8)
 def playbyplay(game_id: str) -> dict:
     r = _Renderer(game_id)
     actions = r.render()
