@@ -120,28 +120,10 @@ def machine() -> dict[str, Any]:
 # --- process-tree memory -----------------------------------------------------------------------
 
 
-def _children_map() -> dict[int, list[int]]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    return children
-
-
 def tree_pids(root: int) -> list[int]:
-    children = _children_map()
-    found, stack = [root], [root]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            found.append(child)
-            stack.append(child)
-    return found
+    from nba_backfill_tests.dagster_harness import descendants
+
+    return [root, *descendants(root)]
 
 
 def rss_bytes(pid: int) -> int:

@@ -5,11 +5,12 @@ It calls the layers' own pure functions over the same dates, in dependency order
   default request budget, same offline source, same lake layout, `Lake.replace_prefix`); the
   schedule first, then the other scrapers in 2 worker processes (the `nba_api` pool limit: two
   scraper steps at a time, each process with its own client, as in the real backfill);
-- Phase 2: `raw.factory.read_objects` + `parse_day` + `evaluate` (the data checks) per date;
+- Phase 2: `raw.factory.parse_range` per table (the asset's own range parser: lake objects,
+  parse, one conform, the data checks per date);
 - Phase 3: each table's `compute(days, Inputs)` + `finish` + its per-date checks;
-- Phase 4: each spec's window restriction, bootstrap/skip rules, season-to-date state chain,
-  `compute(Day)`, hashing, `keys_unique` and the spec's extra checks (the factory's loop without
-  the instance queries).
+- Phase 4: `precompute.factory.compute_range` + `check_outcomes` per spec (the asset's own
+  per-date loop: window restriction, bootstrap/skip rules, season-to-date state chain,
+  `compute(Day)`, hashing, checks), without the instance queries.
 Tables are written to a DuckDB file (one transaction per table, like a ranged run) and read back
 for the next layer, so I/O and dtypes match the IO manager's. What is left out is exactly
 Dagster: runs, steps, events, the cross-run guard's instance queries.
@@ -81,9 +82,9 @@ class _Tables:
 
 
 def _phase2(tables: _Tables, lake, keys: list[str]) -> None:
-    from nba_backfill.assets.raw.factory import _by_day, evaluate, parse_day, read_objects
+    """The raw factory's own range parser and data checks (`parse_range`), on plain tables."""
+    from nba_backfill.assets.raw.factory import _by_day, parse_range
     from nba_backfill.assets.raw.specs import RAW_TABLES
-    from nba_backfill.checks import raw as raw_checks
     from nba_backfill.layers import RAW
 
     order = sorted(RAW_TABLES, key=lambda s: (s.name != "nbac_schedule",
@@ -91,20 +92,7 @@ def _phase2(tables: _Tables, lake, keys: list[str]) -> None:
     for spec in order:
         schedules = _by_day(tables.read(RAW, "nbac_schedule")) if spec.name != "nbac_schedule" else {}
         players = _by_day(tables.read(RAW, "nbac_player_boxscore")) if spec.player_lookups else {}
-        processed_at = pd.Timestamp.now(tz="UTC")
-        frames = []
-        for day in keys:
-            schedule_day = schedules.get(day, pd.DataFrame(columns=["game_id"]))
-            objects = read_objects(lake, f"{spec.lake_prefix_kind}/{day}/", spec.name, day)
-            frame = parse_day(spec, day, objects, schedule_day, players.get(day), processed_at)
-            expected = raw_checks.expected_games(frame if spec.name == "nbac_schedule" else schedule_day)
-            season_year = (int(frame["season_year"].iloc[0])
-                           if "season_year" in frame and len(frame) else None)
-            evaluate(spec, frame, expected, season_year)
-            if len(frame):
-                frames.append(frame)
-        df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-            columns=[c.name for c in spec.cols])
+        df, _results, _objects = parse_range(spec, lake, keys, schedules=schedules, players=players)
         tables.write(RAW, spec.name, df, spec.cols)
 
 
@@ -129,64 +117,19 @@ def _phase3(tables: _Tables, keys: list[str]) -> None:
 
 
 def _phase4(tables: _Tables, keys: list[str]) -> None:
+    """The factory's own per-date computation (`compute_range`) and checks, on plain tables."""
     from nba_backfill.assets.precompute import SPECS
-    from nba_backfill.assets.precompute.factory import Day, _empty_state, data_hash
-    from nba_backfill.assets.precompute.lookback import gaps, restrict, window_keys
+    from nba_backfill.assets.precompute.factory import check_outcomes, compute_range
     from nba_backfill.assets.precompute.inputs import prepare
-    from nba_backfill.assets.tables import conform
-    from nba_backfill.checks import precompute as checks
-    from nba_backfill.partitions import DAILY_PARTITIONS, PREVIOUS_DAY
-    from nba_backfill.seasons import season_for_date
 
-    all_keys = DAILY_PARTITIONS.get_partition_keys()
-    index = {k: i for i, k in enumerate(all_keys)}
     done = set(keys)
     for spec in SPECS:
         name = spec.key.to_user_string()
-        cols = list(spec.all_cols)
         frames = {i.param: prepare(tables.read(i.table.layer, i.table.name), i.table, name)
                   for i in spec.inputs}
-        materialized = {i.param: done for i in spec.inputs}
-        outputs, state, by_key = [], None, {}
-        for key in keys:
-            day = dt.date.fromisoformat(key)
-            season = season_for_date(day)
-            restricted = {i.param: restrict(frames[i.param], i.table.date_column, day, season, i.mapping)
-                          for i in spec.inputs}
-            ctx = Day(key=key, day=day, season=season, frames=restricted)
-            by_key[key] = ctx
-            if spec.skip is not None and spec.skip(ctx):
-                continue
-            ctx.lookback_missing = gaps(ctx, spec, all_keys, index, materialized)
-            if spec.accumulator:
-                if not window_keys(all_keys, index, key, PREVIOUS_DAY, season):
-                    state = _empty_state(spec)
-                ctx.state = state
-            if season.is_bootstrap(day) and spec.bootstrap == "skip":
-                continue
-            if season.is_bootstrap(day) and spec.bootstrap == "placeholder":
-                frame = spec.placeholder(ctx)
-            else:
-                frame = spec.compute(ctx)
-            frame = frame.copy()
-            frame[spec.date_column] = day
-            if spec.accumulator:
-                state = frame
-            outputs.append(frame)
-        result = pd.concat(outputs, ignore_index=True) if outputs else pd.DataFrame(columns=[c.name for c in cols])
-        for c in cols:
-            if c.name not in result.columns:
-                result[c.name] = pd.NA
-        result = conform(result, cols)
-        if {"data_hash", "processed_at"} <= {c.name for c in cols} and len(result):
-            result["data_hash"] = data_hash(result).astype("string")
-            result["processed_at"] = pd.Timestamp.now(tz="UTC")
-        for key, ctx in by_key.items():
-            rows = result[result[spec.date_column] == ctx.day]
-            checks.keys_unique(rows, list(spec.key_columns))
-            for extra in spec.extra_checks:
-                extra.evaluate(rows, ctx)
-        tables.write(spec.layer, spec.table, result, cols)
+        computed = compute_range(spec, keys, frames, materialized={i.param: done for i in spec.inputs})
+        check_outcomes(spec, computed)
+        tables.write(spec.layer, spec.table, computed.frame, list(spec.all_cols))
 
 
 def run_floor(home: Path, keys: list[str], scraper_processes: int = 2) -> dict[str, Any]:

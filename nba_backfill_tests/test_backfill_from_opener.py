@@ -16,7 +16,7 @@ import pytest
 from nba_backfill.instance import RANGED_RUN_ENV
 from nba_backfill.layers import ANALYTICS, PRECOMPUTE
 from nba_backfill.ops.plan import build_backfill_request
-from nba_backfill.partitions import DAILY_PARTITIONS
+from nba_backfill.partitions import DAILY_PARTITIONS, season_keys
 from nba_backfill.resources.environment import local_resources
 from nba_backfill.seasons import season_by_label
 from nba_backfill_tests.dagster_harness import (
@@ -26,7 +26,7 @@ from nba_backfill_tests.dagster_harness import (
     run_backfill,
 )
 
-OPENER, NEXT = "2024-10-22", "2024-10-23"
+OPENER, NEXT = season_keys(season_by_label("2024-25"))[:2]  # the opener and the day after
 
 
 def test_fresh_backfill_from_the_opener_completes_every_phase(tmp_path):

@@ -227,3 +227,32 @@ def test_duplicated_rows_fail_keys_unique_and_points_match(built, tmp_path):
     assert not checks["keys_unique"].passed and checks["keys_unique"].metadata["duplicate_rows"].value == 2 * 98
     assert not checks["points_match"].passed
     assert checks["games_complete"].passed
+
+
+def test_a_value_that_does_not_fit_its_column_fails_naming_its_date(built):
+    """The range is conformed in one pass; a failure still names the date the value came from."""
+    from dataclasses import replace
+
+    from dagster import Failure
+
+    from nba_backfill.assets.raw.factory import _by_day, parse_range
+
+    home, resources = built[0], built[1]
+    spec = next(s for s in RAW_TABLES if s.name == "nbac_team_boxscore")
+    column = next(c.name for c in spec.cols if c.type == "INT64" and c.name not in spec.not_null)
+
+    def corrupted(objects, ctx):
+        rows = spec.parse(objects, ctx)
+        if ctx.day.isoformat() == "2023-12-26":
+            rows[-1][column] = "many"
+        return rows
+
+    schedules = _by_day(table(home, "nbac_schedule"))
+    days = ["2023-12-24", "2023-12-25", "2023-12-26"]
+    df, results, objects = parse_range(spec, resources["lake"], days, schedules=schedules, players={})
+    assert len(df) == 2 * (5 + 9) and objects == 5 + 9  # the unchanged parser: both game days
+    assert list(results["games_complete"]) == days and all(o.passed for o in results["games_complete"].values())
+    with pytest.raises(Failure) as failed:
+        parse_range(replace(spec, parse=corrupted), resources["lake"], days, schedules=schedules, players={})
+    assert "nba_raw/nbac_team_boxscore partition 2023-12-26: rows do not fit the declared column types" \
+        in failed.value.description

@@ -209,6 +209,135 @@ def _all_keys() -> tuple[list[str], dict[str, int]]:
     return keys, {k: i for i, k in enumerate(keys)}
 
 
+@dataclass
+class RangeResult:
+    """What `compute_range` made of a run's dates: the conformed rows and, per date, its context,
+    check inputs and row count."""
+
+    frame: pd.DataFrame
+    days: dict[str, Day]
+    lookback: dict[str, Outcome]
+    upstream_ok: dict[str, Outcome]
+    per_day_rows: dict[str, int]
+    skipped: dict[str, str]
+    blocked: dict[str, list[str]]
+
+
+def compute_range(
+    spec: PrecomputeSpec,
+    keys: list[str],
+    frames: dict[str, pd.DataFrame],
+    *,
+    materialized: dict[str, set[str]],
+    blocked: dict[str, list[str]] | None = None,
+    own_materialized: set[str] | frozenset[str] = frozenset(),
+    previous_state: Callable[[str], pd.DataFrame] | None = None,
+) -> RangeResult:
+    """Steps 1–4 of the module docstring for `keys` in date order, without Dagster: `frames` are
+    the prepared inputs (param -> frame), `materialized` the upstream partitions that exist
+    (param -> keys), `blocked` the guard's verdicts, `own_materialized`/`previous_state` an
+    accumulator's existing dates and how to read the state before the first key. The asset calls
+    it with what its run loaded; `benchmarks/pandas_floor.py` with plain tables."""
+    name = spec.key.to_user_string()
+    blocked = blocked or {}
+    all_keys, index = _all_keys()
+    outputs: list[pd.DataFrame] = []
+    days: dict[str, Day] = {}
+    lookback: dict[str, Outcome] = {}
+    upstream_ok: dict[str, Outcome] = {}
+    per_day_rows: dict[str, int] = {}
+    skipped: dict[str, str] = {}
+    state: pd.DataFrame | None = None
+    chain_broken: str | None = None
+    for key in keys:
+        day = dt.date.fromisoformat(key)
+        season = season_for_date(day)
+        if season is None:  # DAILY_PARTITIONS holds in-season days only
+            raise ValueError(f"{name}: partition {key} is outside every season")
+        restricted = {
+            i.param: restrict(frames[i.param], i.table.date_column, day, season, i.mapping) for i in spec.inputs
+        }
+        ctx = Day(key=key, day=day, season=season, frames=restricted)
+        days[key] = ctx
+        reason = spec.skip(ctx) if spec.skip is not None else None
+        if reason:
+            skipped[key] = reason
+            lookback[key] = Outcome(True, {"applies": 0}, message=reason)
+            upstream_ok[key] = Outcome(True, {"applies": 0}, message=reason)
+            per_day_rows[key] = 0
+            continue
+        missing = gaps(ctx, spec, all_keys, index, materialized) if key not in blocked else {}
+        reasons = list(blocked.get(key, []))
+        if spec.accumulator:
+            prev = window_keys(all_keys, index, key, PREVIOUS_DAY, season)
+            if not prev:  # the opener: season-to-date state starts empty
+                state, chain_broken = _empty_state(spec), None
+            elif key == keys[0]:
+                if prev[0] in own_materialized and previous_state is not None:
+                    state, chain_broken = previous_state(prev[0]), None
+                else:
+                    missing[name] = [prev[0]]
+                    state, chain_broken = None, prev[0]
+            if chain_broken is None and (missing or reasons):
+                chain_broken = key  # this date's state would be wrong: stop the chain here
+            if chain_broken is not None and chain_broken != key and name not in missing:
+                reasons.append(f"{name}: season-to-date state chain broken at {chain_broken}")
+            ctx.state = state
+        ctx.lookback_missing = missing
+        upstream_ok[key] = checks.upstream_checks_passed(list(blocked.get(key, [])))
+        lookback[key] = checks.lookback_complete(missing, reasons)
+        if key in blocked or (spec.accumulator and chain_broken is not None):
+            state = None
+            per_day_rows[key] = 0
+            continue
+        if season.is_bootstrap(day) and spec.bootstrap == "skip":
+            per_day_rows[key] = 0
+            continue
+        if season.is_bootstrap(day) and spec.bootstrap == "placeholder":
+            frame = spec.placeholder(ctx)
+        else:
+            frame = spec.compute(ctx)
+        frame = frame.copy()
+        frame[spec.date_column] = day
+        if spec.accumulator:
+            state = frame
+        per_day_rows[key] = len(frame)
+        outputs.append(frame)
+
+    cols = list(spec.all_cols)
+    result = pd.concat(outputs, ignore_index=True) if outputs else pd.DataFrame(columns=[c.name for c in cols])
+    for c in cols:
+        if c.name not in result.columns:
+            result[c.name] = pd.NA
+    result = conform(result, cols)
+    if {"data_hash", "processed_at"} <= {c.name for c in cols} and len(result):
+        # hashed after conform: the same row hashes the same in a single or a ranged run
+        result["data_hash"] = data_hash(result).astype("string")
+        result["processed_at"] = pd.Timestamp.now(tz="UTC")
+    return RangeResult(result, days, lookback, upstream_ok, per_day_rows, skipped, blocked)
+
+
+def check_outcomes(spec: PrecomputeSpec, computed: RangeResult) -> list[tuple[str, dict[str, Outcome], bool]]:
+    """(check name, outcome per date, blocking) for every check of `spec` over a computed range."""
+    keys = list(computed.days)
+    result = computed.frame
+    by_day = {k: result[result[spec.date_column] == computed.days[k].day] for k in keys}
+    out = [
+        (checks.UPSTREAM_CHECKS_PASSED, computed.upstream_ok, True),
+        (checks.LOOKBACK_COMPLETE, computed.lookback, True),
+        (checks.KEYS_UNIQUE, {k: checks.keys_unique(by_day[k], list(spec.key_columns)) for k in keys}, True),
+    ]
+    for extra in spec.extra_checks:
+        outcomes = {
+            k: Outcome(True, {"applies": 0}, message=computed.skipped[k])
+            if k in computed.skipped
+            else extra.evaluate(by_day[k], computed.days[k])
+            for k in keys
+        }
+        out.append((extra.name, outcomes, extra.blocking))
+    return out
+
+
 def build_precompute_asset(spec: PrecomputeSpec):
     """A daily-partitioned table asset for `spec` (see the module docstring)."""
     cols = list(spec.all_cols)
@@ -243,112 +372,32 @@ def build_precompute_asset(spec: PrecomputeSpec):
     def _asset(context, **loaded):
         started = time.perf_counter()
         keys = partition_keys(context)
-        blocked = _guard(context, keys, spec.key)
-        frames = {i.param: prepare(loaded.get(i.param), i.table, name) for i in spec.inputs}
-        materialized = {i.param: context.instance.get_materialized_partitions(i.table.key) for i in spec.inputs}
-        own_materialized = context.instance.get_materialized_partitions(spec.key) if spec.accumulator else set()
-        all_keys, index = _all_keys()
-
-        outputs: list[pd.DataFrame] = []
-        days: dict[str, Day] = {}
-        lookback: dict[str, Outcome] = {}
-        upstream_ok: dict[str, Outcome] = {}
-        per_day_rows: dict[str, int] = {}
-        skipped: dict[str, str] = {}
-        state: pd.DataFrame | None = None
-        chain_broken: str | None = None
-        for key in keys:
-            day = dt.date.fromisoformat(key)
-            season = season_for_date(day)
-            if season is None:  # DAILY_PARTITIONS holds in-season days only
-                raise ValueError(f"{name}: partition {key} is outside every season")
-            restricted = {
-                i.param: restrict(frames[i.param], i.table.date_column, day, season, i.mapping) for i in spec.inputs
-            }
-            ctx = Day(key=key, day=day, season=season, frames=restricted)
-            days[key] = ctx
-            reason = spec.skip(ctx) if spec.skip is not None else None
-            if reason:
-                skipped[key] = reason
-                lookback[key] = Outcome(True, {"applies": 0}, message=reason)
-                upstream_ok[key] = Outcome(True, {"applies": 0}, message=reason)
-                per_day_rows[key] = 0
-                continue
-            missing = gaps(ctx, spec, all_keys, index, materialized) if key not in blocked else {}
-            reasons = list(blocked.get(key, []))
-            if spec.accumulator:
-                prev = window_keys(all_keys, index, key, PREVIOUS_DAY, season)
-                if not prev:  # the opener: season-to-date state starts empty
-                    state, chain_broken = _empty_state(spec), None
-                elif key == keys[0]:
-                    if prev[0] in own_materialized:
-                        state, chain_broken = _load_previous_state(context, spec, prev[0]), None
-                    else:
-                        missing[name] = [prev[0]]
-                        state, chain_broken = None, prev[0]
-                if chain_broken is None and (missing or reasons):
-                    chain_broken = key  # this date's state would be wrong: stop the chain here
-                if chain_broken is not None and chain_broken != key and name not in missing:
-                    reasons.append(f"{name}: season-to-date state chain broken at {chain_broken}")
-                ctx.state = state
-            ctx.lookback_missing = missing
-            upstream_ok[key] = checks.upstream_checks_passed(list(blocked.get(key, [])))
-            lookback[key] = checks.lookback_complete(missing, reasons)
-            if key in blocked or (spec.accumulator and chain_broken is not None):
-                state = None
-                per_day_rows[key] = 0
-                continue
-            if season.is_bootstrap(day) and spec.bootstrap == "skip":
-                per_day_rows[key] = 0
-                continue
-            if season.is_bootstrap(day) and spec.bootstrap == "placeholder":
-                frame = spec.placeholder(ctx)
-            else:
-                frame = spec.compute(ctx)
-            frame = frame.copy()
-            frame[spec.date_column] = day
-            if spec.accumulator:
-                state = frame
-            per_day_rows[key] = len(frame)
-            outputs.append(frame)
-
-        result = pd.concat(outputs, ignore_index=True) if outputs else pd.DataFrame(columns=[c.name for c in cols])
-        for c in cols:
-            if c.name not in result.columns:
-                result[c.name] = pd.NA
-        result = conform(result, cols)
-        if {"data_hash", "processed_at"} <= {c.name for c in cols} and len(result):
-            # hashed after conform: the same row hashes the same in a single or a ranged run
-            result["data_hash"] = data_hash(result).astype("string")
-            result["processed_at"] = pd.Timestamp.now(tz="UTC")
-        bootstrap_days = [k for k in keys if days[k].is_bootstrap]
+        computed = compute_range(
+            spec,
+            keys,
+            {i.param: prepare(loaded.get(i.param), i.table, name) for i in spec.inputs},
+            materialized={i.param: context.instance.get_materialized_partitions(i.table.key) for i in spec.inputs},
+            blocked=_guard(context, keys, spec.key),
+            own_materialized=context.instance.get_materialized_partitions(spec.key) if spec.accumulator else set(),
+            previous_state=lambda prev_key: _load_previous_state(context, spec, prev_key),
+        )
+        result = computed.frame
         yield Output(
             result,
             metadata=frame_metadata(
                 result,
                 partitions=len(keys),
-                rows_per_day=MetadataValue.json(per_day_rows),
+                rows_per_day=MetadataValue.json(computed.per_day_rows),
                 entities=int(result[spec.key_columns[0]].nunique()) if len(result) else 0,
-                blocked_partitions=len(blocked),
-                lookback_incomplete_partitions=sum(1 for o in lookback.values() if not o.passed),
-                bootstrap_partitions=len(bootstrap_days),
-                **({"skipped_partitions": MetadataValue.json(skipped)} if skipped else {}),
+                blocked_partitions=len(computed.blocked),
+                lookback_incomplete_partitions=sum(1 for o in computed.lookback.values() if not o.passed),
+                bootstrap_partitions=sum(1 for d in computed.days.values() if d.is_bootstrap),
+                **({"skipped_partitions": MetadataValue.json(computed.skipped)} if computed.skipped else {}),
                 seconds=round(time.perf_counter() - started, 3),
             ),
         )
-        yield emit_check(context, spec.key, checks.UPSTREAM_CHECKS_PASSED, upstream_ok, blocking=True)
-        yield emit_check(context, spec.key, checks.LOOKBACK_COMPLETE, lookback, blocking=True)
-        by_day = {k: result[result[spec.date_column] == days[k].day] for k in keys}
-        yield emit_check(
-            context, spec.key, checks.KEYS_UNIQUE,
-            {k: checks.keys_unique(by_day[k], list(spec.key_columns)) for k in keys}, blocking=True,
-        )
-        for extra in spec.extra_checks:
-            outcomes = {
-                k: Outcome(True, {"applies": 0}, message=skipped[k]) if k in skipped else extra.evaluate(by_day[k], days[k])
-                for k in keys
-            }
-            yield emit_check(context, spec.key, extra.name, outcomes, blocking=extra.blocking)
+        for check_name, outcomes, blocking in check_outcomes(spec, computed):
+            yield emit_check(context, spec.key, check_name, outcomes, blocking=blocking)
 
     return _asset
 
