@@ -305,7 +305,8 @@ def compute_range(
         outputs.append(frame)
 
     cols = list(spec.all_cols)
-    result = pd.concat(outputs, ignore_index=True) if outputs else pd.DataFrame(columns=[c.name for c in cols])
+    filled = [o for o in outputs if len(o)] or outputs  # empty days add no rows, only dtype noise
+    result = pd.concat(filled, ignore_index=True) if filled else pd.DataFrame(columns=[c.name for c in cols])
     for c in cols:
         if c.name not in result.columns:
             result[c.name] = pd.NA
