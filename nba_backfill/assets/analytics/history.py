@@ -95,7 +95,7 @@ def complete_defaults(frame: pd.DataFrame, windows: dict[str, int]) -> pd.DataFr
         frame[f"{name}_expected"] = frame[f"{name}_expected"].fillna(0)
         frame[f"{name}_actual"] = frame[f"{name}_actual"].fillna(0)
         frame[f"{name}_completeness_pct"] = frame[f"{name}_completeness_pct"].fillna(100.0)
-        frame[f"{name}_is_complete"] = frame[f"{name}_is_complete"].fillna(True).astype(bool)
+        frame[f"{name}_is_complete"] = frame[f"{name}_is_complete"].astype("boolean").fillna(True).astype(bool)
     return frame
 
 
