@@ -139,10 +139,13 @@ def rss_bytes(pid: int) -> int:
 ROLES = (  # (substring of the command line, role), first match wins
     ("execute_step", "step workers"),
     ("execute_run", "run workers"),
+    ("spawn_main", "run workers"),  # the code server starts each run in a spawned process
     ("api grpc", "code servers"),
+    ("code-server", "code servers"),
+    ("_daemon", "daemon"),
     ("dagster-daemon", "daemon"),
-    ("dagster_daemon", "daemon"),
     ("webserver", "webserver"),
+    ("dagster dev", "dagster dev"),
 )
 
 

@@ -168,8 +168,28 @@ def parse_range(spec: RawSpec, lake: Lake, days: list[str], *,
     blocked = blocked or {}
     processed_at = processed_at if processed_at is not None else pd.Timestamp.now(tz="UTC")
     results: dict[str, dict[str, Outcome]] = {c.name: {} for c in _check_specs(spec)}
+    conformed: list[pd.DataFrame] = []
     parsed: dict[str, pd.DataFrame] = {}
+    pending_rows = 0
     objects_read = 0
+
+    def flush() -> None:
+        """Conform the parsed dates held so far and run their checks (bounded memory: parsed
+        rows are object columns, several times the size of conformed ones)."""
+        nonlocal parsed, pending_rows
+        if not parsed:
+            return
+        chunk, per_day = _conform_range(spec, parsed, processed_at)
+        conformed.append(chunk)
+        for day, frame in per_day.items():
+            schedule_day = schedules.get(day, _NO_GAMES)
+            expected = checks.expected_games(frame if spec.name == SCHEDULE.path[-1] else schedule_day)
+            season_year = int(frame["season_year"].iloc[0]) if "season_year" in frame and len(frame) else None
+            results[checks.UPSTREAM_CHECKS_PASSED][day] = checks.upstream_checks_passed([])
+            for name, outcome in evaluate(spec, frame, expected, season_year).items():
+                results[name][day] = outcome
+        parsed, pending_rows = {}, 0
+
     for day in days:
         if day in blocked:
             for name in results:
@@ -180,19 +200,25 @@ def parse_range(spec: RawSpec, lake: Lake, days: list[str], *,
         objects = read_objects(lake, f"{spec.lake_prefix_kind}/{day}/", asset_name, day)
         objects_read += len(objects)
         parsed[day] = parse_rows(spec, day, objects, schedules.get(day, _NO_GAMES), players.get(day))
-    df, per_day = _conform_range(spec, parsed, processed_at)
-    for day, frame in per_day.items():
-        schedule_day = schedules.get(day, _NO_GAMES)
-        expected = checks.expected_games(frame if spec.name == SCHEDULE.path[-1] else schedule_day)
-        season_year = int(frame["season_year"].iloc[0]) if "season_year" in frame and len(frame) else None
-        results[checks.UPSTREAM_CHECKS_PASSED][day] = checks.upstream_checks_passed([])
-        for name, outcome in evaluate(spec, frame, expected, season_year).items():
-            results[name][day] = outcome
+        pending_rows += len(parsed[day])
+        if pending_rows >= CONFORM_CHUNK_ROWS:
+            flush()
+    flush()
+    filled = [c for c in conformed if len(c)]
+    if len(filled) > 1:
+        df = pd.concat(filled, ignore_index=True)
+    elif filled or conformed:
+        df = (filled or conformed)[0]
+    else:
+        df = conform(pd.DataFrame(columns=[c.name for c in spec.cols]), spec.cols)
     in_order = {name: {d: by_day[d] for d in days if d in by_day} for name, by_day in results.items()}
     return df, in_order, objects_read
 
 
 _NO_GAMES = pd.DataFrame(columns=["game_id"])
+CONFORM_CHUNK_ROWS = 20_000
+"""Parsed rows conformed per batch: large enough that the per-batch cost vanishes (a date has
+30-5,000 rows), small enough that the unconformed objects never hold a season."""
 
 
 def _check_specs(spec: RawSpec) -> list:
