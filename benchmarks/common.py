@@ -137,6 +137,7 @@ def rss_bytes(pid: int) -> int:
 
 
 ROLES = (  # (substring of the command line, role), first match wins
+    ("webserver", "webserver"),  # its flags mention code servers
     ("execute_step", "step workers"),
     ("execute_run", "run workers"),
     ("spawn_main", "run workers"),  # the code server starts each run in a spawned process
@@ -144,7 +145,6 @@ ROLES = (  # (substring of the command line, role), first match wins
     ("code-server", "code servers"),
     ("_daemon", "daemon"),
     ("dagster-daemon", "daemon"),
-    ("webserver", "webserver"),
     ("dagster dev", "dagster dev"),
 )
 

@@ -95,14 +95,9 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
                 with conn.begin():
                     yield conn
 
-    def store_event(self, event) -> None:
+    def store_event(self, event) -> None:  # `store_event_batch` stores through this one by one
         super().store_event(event)
         self._touch(event.run_id)
-
-    def store_event_batch(self, events) -> None:
-        super().store_event_batch(events)
-        for run_id in {e.run_id for e in events}:
-            self._touch(run_id)
 
     def _touch(self, run_id: str) -> None:
         """Tell watchers of the run (the webserver's live run view) that it has new events.
