@@ -61,6 +61,7 @@ class _Tables:
 
     def write(self, schema: str, table: str, frame: pd.DataFrame, cols) -> None:
         from nba_backfill.assets.tables import duckdb_ddl, column_schema
+        from nba_backfill.resources.warehouse import analyse_every_row
 
         name = f"{schema}.{table}"
         self.conn.begin()
@@ -68,6 +69,7 @@ class _Tables:
         self.conn.execute(f"drop table if exists {name}")
         self.conn.execute(duckdb_ddl(name, column_schema(cols)))
         if len(frame):
+            analyse_every_row(self.conn, frame)
             self.conn.register("frame_view", frame)
             self.conn.execute(f"insert into {name} by name select * from frame_view")
             self.conn.unregister("frame_view")

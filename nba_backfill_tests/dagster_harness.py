@@ -102,7 +102,7 @@ class DagsterDev:
     log_path: Path
     env: dict[str, str]
     process: subprocess.Popen | None = None
-    _client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=60.0))
+    _client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=180.0))
 
     @property
     def url(self) -> str:

@@ -197,3 +197,37 @@ def test_a_window_before_the_first_partition_reads_zero_rows_with_the_declared_c
                          resources={"io_manager": NbaDuckDBIOManager(database=db), "mem": mem_io_manager})
     assert result.output_for_node("nba_analytics__resource_probe_history") == [
         ["game_date", "team_abbr", "points"], 0]
+
+
+LIST_COLS = [Col("game_date", "DATE"), Col("player_lookup", "STRING"), Col("warning_details", "ARRAY<STRING>")]
+
+
+@asset(
+    key=["nba_precompute", "resource_list_probe"],
+    partitions_def=DAILY_PARTITIONS,
+    metadata={"partition_expr": partition_expr("game_date"), "dagster/column_schema": column_schema(LIST_COLS)},
+)
+def list_probe(context) -> pd.DataFrame:
+    """Like a season of player_composite_factors: 22,859 rows, warnings on 27 scattered rows."""
+    n = 22_859
+    warnings = [[] for _ in range(n)]
+    for i in range(1_345, n, 800):
+        warnings[i] = ["|shot_zone_mismatch_score| -8.2 > 8.0"]
+    day = context.partition_key
+    frame = pd.DataFrame({"game_date": [day] * n, "player_lookup": [f"p{i}" for i in range(n)],
+                          "warning_details": warnings})
+    return conform(frame, LIST_COLS)
+
+
+def test_a_list_column_with_rare_values_is_written_whole(tmp_path):
+    """DuckDB types a pandas object column from a sample of 1,000 rows; all-empty lists in the
+    sample typed the column LIST(NULL) and the insert failed ("VARCHAR -> NULL") on the first
+    five-season backfill. The IO manager analyses every row."""
+    db = str(tmp_path / "w.duckdb")
+    result = materialize([list_probe], partition_key="2023-11-01",
+                         resources={"io_manager": NbaDuckDBIOManager(database=db)})
+    assert result.success
+    with duckdb.connect(db) as conn:
+        rows, flagged = conn.execute("select count(*), count(*) filter (where len(warning_details) > 0) "
+                                     "from nba_precompute.resource_list_probe").fetchone()
+    assert (rows, flagged) == (22_859, 27)

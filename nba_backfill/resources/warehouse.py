@@ -77,6 +77,16 @@ class _TransactionalDuckDbClient(DuckDbClient):
             conn.close()
 
 
+def analyse_every_row(connection: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> None:
+    """Make DuckDB type `frame`'s object columns (lists, dates) from all rows, not a sample.
+
+    It samples 1,000 rows by default: in a season of player_composite_factors the 27 non-empty
+    `warning_details` lists among 22,859 empty ones were all missed, the column was typed
+    LIST(NULL) and the insert failed ("VARCHAR -> NULL"). Costs ~0.4 s per 500k rows and two
+    object columns."""
+    connection.execute(f"SET pandas_analyze_sample = {max(1000, len(frame))}")
+
+
 class _PandasHandler(DuckDBPandasTypeHandler):
     def handle_output(
         self, context: OutputContext, table_slice: TableSlice, obj: pd.DataFrame, connection
@@ -90,6 +100,7 @@ class _PandasHandler(DuckDBPandasTypeHandler):
             else:
                 connection.execute(f"create table {name} as select * from frame limit 0")
         if not frame.empty:
+            analyse_every_row(connection, frame)
             connection.execute(f"insert into {name} by name select * from frame")
         context.add_output_metadata({"dagster/partition_row_count": int(frame.shape[0])})
 
