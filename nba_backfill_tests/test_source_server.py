@@ -75,8 +75,13 @@ def test_server_faults_and_shared_source():
 
 
 def test_cli_runs_the_server_in_the_foreground():
+    from nba_backfill_tests.dagster_harness import reset_signals
+
+    # reset_signals: when this session's SIGINT is ignored (a background CI job) Dagster's
+    # interrupt set-up also ignores SIGTERM, and a child would inherit that and outlive terminate()
     proc = subprocess.Popen([sys.executable, "-m", "nba_backfill.source", "--port", "0", "--latency", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=reset_signals)
     try:
         line = proc.stdout.readline()
         assert "listening on http://127.0.0.1:" in line, proc.stderr.read() if proc.poll() is not None else line
