@@ -194,13 +194,14 @@ def run_layers(runs: list[dict]) -> list[dict]:
         group = groups.setdefault(layers, {"layers": layers, "runs": 0, "first_start_s": None,
                                            "last_end_s": None, "run_seconds": 0.0})
         group["runs"] += 1
-        if run["startTime"]:
-            start = round(run["startTime"] - origin, 1)
-            group["first_start_s"] = min(filter(None.__ne__, (group["first_start_s"], start)))
-        if run["startTime"] and run["endTime"]:
-            end = round(run["endTime"] - origin, 1)
-            group["last_end_s"] = max(filter(None.__ne__, (group["last_end_s"], end)))
-            group["run_seconds"] = round(group["run_seconds"] + run["endTime"] - run["startTime"], 1)
+        start, end = run["startTime"], run["endTime"]
+        if start:
+            first = round(start - origin, 1)
+            group["first_start_s"] = first if group["first_start_s"] is None else min(group["first_start_s"], first)
+        if start and end:
+            last = round(end - origin, 1)
+            group["last_end_s"] = last if group["last_end_s"] is None else max(group["last_end_s"], last)
+            group["run_seconds"] = round(group["run_seconds"] + end - start, 1)
     return sorted(groups.values(), key=lambda g: (g["first_start_s"] is None, g["first_start_s"] or 0))
 
 

@@ -95,9 +95,9 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
                 with conn.begin():
                     yield conn
 
-    def store_event(self, event) -> None:  # `store_event_batch` stores through this one by one
-        super().store_event(event)
-        self._touch(event.run_id)
+    def store_event(self, entry) -> None:  # `store_event_batch` stores through this one by one
+        super().store_event(entry)
+        self._touch(entry.run_id)
 
     def _touch(self, run_id: str) -> None:
         """Tell watchers of the run (the webserver's live run view) that it has new events.

@@ -241,18 +241,22 @@ def test_a_value_that_does_not_fit_its_column_fails_naming_its_date(built):
     spec = next(s for s in RAW_TABLES if s.name == "nbac_team_boxscore")
     column = next(c.name for c in spec.cols if c.type == "INT64" and c.name not in spec.not_null)
 
+    from nba_backfill.partitions import DAILY_PARTITIONS
+
+    days = [k for k in DAILY_PARTITIONS.get_partition_keys() if RANGE[0] <= k <= RANGE[1]]
+    last = days[-1]
+
     def corrupted(objects, ctx):
         rows = spec.parse(objects, ctx)
-        if ctx.day.isoformat() == "2023-12-26":
+        if ctx.day.isoformat() == last:
             rows[-1][column] = "many"
         return rows
 
     schedules = _by_day(table(home, "nbac_schedule"))
-    days = ["2023-12-24", "2023-12-25", "2023-12-26"]
     df, results, objects = parse_range(spec, resources["lake"], days, schedules=schedules, players={})
-    assert len(df) == 2 * (5 + 9) and objects == 5 + 9  # the unchanged parser: both game days
+    assert len(df) == 2 * (5 + 9) and objects == 5 + 9  # the unchanged parser: the two game days of RANGE
     assert list(results["games_complete"]) == days and all(o.passed for o in results["games_complete"].values())
     with pytest.raises(Failure) as failed:
         parse_range(replace(spec, parse=corrupted), resources["lake"], days, schedules=schedules, players={})
-    assert "nba_raw/nbac_team_boxscore partition 2023-12-26: rows do not fit the declared column types" \
+    assert f"nba_raw/nbac_team_boxscore partition {last}: rows do not fit the declared column types" \
         in failed.value.description

@@ -169,16 +169,12 @@ def parse_range(spec: RawSpec, lake: Lake, days: list[str], *,
     processed_at = processed_at if processed_at is not None else pd.Timestamp.now(tz="UTC")
     results: dict[str, dict[str, Outcome]] = {c.name: {} for c in _check_specs(spec)}
     conformed: list[pd.DataFrame] = []
-    parsed: dict[str, pd.DataFrame] = {}
-    pending_rows = 0
+    parsed: dict[str, pd.DataFrame] = {}  # dates parsed and not yet conformed
     objects_read = 0
 
     def flush() -> None:
         """Conform the parsed dates held so far and run their checks (bounded memory: parsed
         rows are object columns, several times the size of conformed ones)."""
-        nonlocal parsed, pending_rows
-        if not parsed:
-            return
         chunk, per_day = _conform_range(spec, parsed, processed_at)
         conformed.append(chunk)
         for day, frame in per_day.items():
@@ -188,7 +184,7 @@ def parse_range(spec: RawSpec, lake: Lake, days: list[str], *,
             results[checks.UPSTREAM_CHECKS_PASSED][day] = checks.upstream_checks_passed([])
             for name, outcome in evaluate(spec, frame, expected, season_year).items():
                 results[name][day] = outcome
-        parsed, pending_rows = {}, 0
+        parsed.clear()
 
     for day in days:
         if day in blocked:
@@ -200,17 +196,12 @@ def parse_range(spec: RawSpec, lake: Lake, days: list[str], *,
         objects = read_objects(lake, f"{spec.lake_prefix_kind}/{day}/", asset_name, day)
         objects_read += len(objects)
         parsed[day] = parse_rows(spec, day, objects, schedules.get(day, _NO_GAMES), players.get(day))
-        pending_rows += len(parsed[day])
-        if pending_rows >= CONFORM_CHUNK_ROWS:
+        if sum(map(len, parsed.values())) >= CONFORM_CHUNK_ROWS:
             flush()
-    flush()
-    filled = [c for c in conformed if len(c)]
-    if len(filled) > 1:
-        df = pd.concat(filled, ignore_index=True)
-    elif filled or conformed:
-        df = (filled or conformed)[0]
-    else:
-        df = conform(pd.DataFrame(columns=[c.name for c in spec.cols]), spec.cols)
+    if parsed or not conformed:  # the rest; an empty range still gets its typed empty frame
+        flush()
+    filled = [c for c in conformed if len(c)] or conformed[:1]
+    df = pd.concat(filled, ignore_index=True) if len(filled) > 1 else filled[0]
     in_order = {name: {d: by_day[d] for d in days if d in by_day} for name, by_day in results.items()}
     return df, in_order, objects_read
 
