@@ -135,13 +135,17 @@ def main(argv=None) -> int:
                                      description=__doc__.split("\n\n")[0])
     add_range_args(parser, "2020-21..2024-25")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--location", choices=sorted(NOOP_FOR), default="shipped")
+    parser.add_argument("--location", choices=sorted({*NOOP_FOR, *NOOP_FOR.values()}),
+                        default="shipped",
+                        help="code location; `noop`/`noop_in_process` measure floor (b) alone "
+                             "(implies --no-floors)")
     parser.add_argument("--storage", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--no-floors", action="store_true", help="measure the full backfill only")
     parser.add_argument("--workdir", help="where instances, lakes and warehouses go (default: temp)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args(argv)
     first, last, label = resolve_range(args)
+    floors = not args.no_floors and args.location in NOOP_FOR
     base = Path(args.workdir or tempfile.mkdtemp(prefix="nba_bench_")).absolute()
     repeats: list[dict] = []
     payload = {
@@ -160,7 +164,7 @@ def main(argv=None) -> int:
         for i in range(args.repeat):
             workdir = base / f"repeat_{i + 1}"
             repeats.append(one_repeat(workdir, args.location, args.storage, first, last,
-                                      floors=not args.no_floors))
+                                      floors=floors))
             if not args.keep:
                 shutil.rmtree(workdir, ignore_errors=True)
             print(f"repeat {i + 1}/{args.repeat}: full {repeats[-1]['full']['wall_seconds']} s",
