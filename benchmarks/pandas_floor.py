@@ -7,7 +7,8 @@ It calls the layers' own pure functions over the same dates, in dependency order
   scraper steps at a time, each process with its own client, as in the real backfill);
 - Phase 2: `raw.factory.parse_range` per table (the asset's own range parser: lake objects,
   parse, one conform, the data checks per date);
-- Phase 3: each table's `compute(days, Inputs)` + `finish` + its per-date checks;
+- Phase 3: analytics `compute_range` + `check_outcomes` per table (validation, compute, `finish`,
+  the per-date checks), without the instance queries;
 - Phase 4: `precompute.factory.compute_range` + `check_outcomes` per spec (the asset's own
   per-date loop: window restriction, bootstrap/skip rules, season-to-date state chain,
   `compute(Day)`, hashing, checks), without the instance queries.
@@ -18,7 +19,6 @@ Dagster: runs, steps, events, the cross-run guard's instance queries.
 
 from __future__ import annotations
 
-import datetime as dt
 import multiprocessing
 import time
 from pathlib import Path
@@ -99,23 +99,16 @@ def _phase2(tables: _Tables, lake, keys: list[str]) -> None:
 
 
 def _phase3(tables: _Tables, keys: list[str]) -> None:
+    """The analytics factory's own range computation (`compute_range`) and checks."""
     from nba_backfill.assets.analytics import TABLES
-    from nba_backfill.assets.analytics.factory import _evaluate, finish
-    from nba_backfill.assets.analytics.frames import Inputs
-    from nba_backfill.checks.analytics import TABLE_CHECKS
+    from nba_backfill.assets.analytics.factory import check_outcomes, compute_range
     from nba_backfill.layers import ANALYTICS
 
-    days = [dt.date.fromisoformat(k) for k in keys]
     for table in TABLES:
         frames = {name: tables.read(*up.key) for name, up in table.upstreams.items()}
-        inputs = Inputs(frames)
-        rows = table.compute(days, inputs)
-        frame = finish(table, rows, pd.Timestamp.now(tz="UTC")) if len(rows) else table.empty()
-        by_day = {d.isoformat(): r for d, r in frame.groupby(table.date_column, sort=False)}
-        for check in TABLE_CHECKS.get(table.name, ()):
-            for key in keys:
-                _evaluate(check, key, by_day[key] if key in by_day else table.empty(), inputs)
-        tables.write(ANALYTICS, table.name, frame, table.columns)
+        computed = compute_range(table, keys, frames, processed_at=pd.Timestamp.now(tz="UTC"))
+        check_outcomes(table, computed)
+        tables.write(ANALYTICS, table.name, computed.frame, table.columns)
 
 
 def _phase4(tables: _Tables, keys: list[str]) -> None:

@@ -175,6 +175,51 @@ def _evaluate(check: AnalyticsCheck, key: str, rows: pd.DataFrame, inputs: Input
         return Outcome(passed=False, message=f"{check.name} could not run on {key}: {type(exc).__name__}: {exc}")
 
 
+@dataclass(frozen=True)
+class RangeResult:
+    """What `compute_range` made of a run's dates: the conformed rows, the rows of each date
+    (an empty frame for a date without rows) and the inputs the checks read."""
+
+    frame: pd.DataFrame
+    per_day: dict[str, pd.DataFrame]
+    inputs: Inputs
+
+
+def compute_range(
+    table: AnalyticsTable,
+    keys: list[str],
+    frames: Mapping[str, pd.DataFrame],
+    *,
+    processed_at: pd.Timestamp,
+    blocked: Mapping[str, list[str]] | None = None,
+    missing: dict[str, list[str]] | None = None,
+) -> RangeResult:
+    """The table's rows for `keys` from its input frames, without Dagster: inputs validated,
+    blocked dates left out, dates with incomplete history marked, `finish`ed. A computation
+    error becomes a `Failure` naming the table and the range."""
+    blocked = blocked or {}
+    _validate_inputs(table, frames, keys)
+    inputs = Inputs(frames)
+    open_days = [dt.date.fromisoformat(k) for k in keys if k not in blocked]
+    span = f"{keys[0]}..{keys[-1]}" if keys else ""
+    try:
+        rows = table.compute(open_days, inputs) if open_days else pd.DataFrame()
+        frame = finish(table, mark_incomplete_history(rows, missing or {}), processed_at) if len(rows) else table.empty()
+    except Exception as exc:
+        raise Failure(description=f"nba_analytics.{table.name} [{span}]: {type(exc).__name__}: {exc}") from exc
+    by_day = {d.isoformat(): rows for d, rows in frame.groupby(table.date_column, sort=False)}
+    per_day = {key: by_day[key] if key in by_day else table.empty() for key in keys}
+    return RangeResult(frame, per_day, inputs)
+
+
+def check_outcomes(table: AnalyticsTable, computed: RangeResult) -> dict[str, dict[str, Outcome]]:
+    """Check name -> partition key -> outcome of the table's per-partition checks."""
+    return {
+        check.name: {key: _evaluate(check, key, rows, computed.inputs) for key, rows in computed.per_day.items()}
+        for check in TABLE_CHECKS.get(table.name, ())
+    }
+
+
 def build_table_asset(table: AnalyticsTable) -> AssetsDefinition:
     """The asset `nba_analytics/<table.name>` (see the module docstring for what is wired)."""
     asset_key = table.asset_key
@@ -228,18 +273,9 @@ def build_table_asset(table: AnalyticsTable) -> AssetsDefinition:
         keys = partition_keys(context)
         blocked = blocked_partitions(context, keys, asset_key)
         missing = unmaterialized_history(context.instance, table, keys)
-        _validate_inputs(table, frames, keys)
-        inputs = Inputs(frames)
-        processed_at = pd.Timestamp.now(tz="UTC")
-        open_days = [dt.date.fromisoformat(k) for k in keys if k not in blocked]
-        span = f"{keys[0]}..{keys[-1]}" if keys else ""
-        try:
-            rows = table.compute(open_days, inputs) if open_days else pd.DataFrame()
-            frame = finish(table, mark_incomplete_history(rows, missing), processed_at) if len(rows) else table.empty()
-        except Exception as exc:
-            raise Failure(description=f"nba_analytics.{table.name} [{span}]: {type(exc).__name__}: {exc}") from exc
-        by_day = {d.isoformat(): rows for d, rows in frame.groupby(table.date_column, sort=False)}
-        per_day = {key: by_day[key] if key in by_day else table.empty() for key in keys}
+        computed = compute_range(table, keys, frames, processed_at=pd.Timestamp.now(tz="UTC"),
+                                 blocked=blocked, missing=missing)
+        frame, per_day = computed.frame, computed.per_day
         yield Output(
             frame,
             metadata=frame_metadata(
@@ -283,8 +319,8 @@ def build_table_asset(table: AnalyticsTable) -> AssetsDefinition:
                 },
                 blocking=True,
             )
+        outcomes = check_outcomes(table, computed)
         for check in checks:
-            outcomes = {key: _evaluate(check, key, per_day[key], inputs) for key in keys}
-            yield emit_check(context, asset_key, check.name, outcomes, blocking=check.blocking)
+            yield emit_check(context, asset_key, check.name, outcomes[check.name], blocking=check.blocking)
 
     return _table
