@@ -7,6 +7,7 @@ import pytest
 from dagster import AssetKey, TimeWindowPartitionMapping
 
 from nba_backfill import partitions
+from nba_backfill.assets.tables import CLUSTER_BY, Col, cluster_metadata
 from nba_backfill.layers import LAYERS
 
 SCRAPERS = {
@@ -70,6 +71,37 @@ def test_every_asset_is_daily_partitioned_with_a_backfill_policy(graph):
 
 def _mapping(graph, child, parent):
     return graph.get_partition_mapping(AssetKey(child.split("/")), AssetKey(parent.split("/")))
+
+
+def test_every_warehouse_table_is_clustered_by_columns_bigquery_can_cluster(graph):
+    """SPEC §2: tables are clustered; the BigQuery IO manager creates them from `nba/cluster_by`
+    (at most 4 columns, none FLOAT64 or ARRAY)."""
+    tables = [k for k in graph.get_all_asset_keys() if k.path[0] != "nba_lake"]
+    assert len(tables) == 21 + len(ANALYTICS) + len(PRECOMPUTE) + 1
+    for key in tables:
+        metadata = graph.get(key).metadata
+        schema = metadata["dagster/column_schema"]
+        columns = {c.name: c.type for c in getattr(schema, "schema", schema).columns}
+        clustering = metadata[CLUSTER_BY]
+        assert 1 <= len(clustering) <= 4 and len(set(clustering)) == len(clustering), key
+        assert all(columns[c] in ("STRING", "INT64", "BOOL", "DATE", "TIMESTAMP") for c in clustering), key
+    spec = {"nba_analytics/player_game_summary": ["universal_player_id", "player_lookup", "team_abbr", "game_date"],
+            "nba_analytics/team_offense_game_summary": ["team_abbr", "game_date", "home_game"],
+            "nba_precompute/team_defense_zone_analysis": ["team_abbr", "analysis_date"],
+            "nba_precompute/ml_feature_store_v2": ["player_lookup", "feature_version", "game_date"],
+            "nba_raw/nbac_team_boxscore": ["game_id", "team_abbr", "season_year", "is_home"],
+            "nba_raw/nbac_play_by_play": ["game_id", "period", "event_type"]}
+    for key, clustering in spec.items():
+        assert graph.get(AssetKey.from_user_string(key)).metadata[CLUSTER_BY] == clustering
+
+
+def test_a_clustering_bigquery_refuses_fails_at_definition_time():
+    cols = (Col("game_date", "DATE"), Col("player_lookup", "STRING"), Col("confidence_score", "FLOAT64"))
+    assert cluster_metadata("t", ("player_lookup", "game_date"), cols) == {CLUSTER_BY: ["player_lookup", "game_date"]}
+    for bad, why in ((("confidence_score",), "cannot cluster"), (("team_abbr",), "not declared"),
+                     (("game_date", "game_date"), "distinct"), ((), "1 to 4")):
+        with pytest.raises(ValueError, match=why):
+            cluster_metadata("t", bad, cols)
 
 
 @pytest.mark.parametrize(

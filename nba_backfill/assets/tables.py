@@ -9,6 +9,7 @@ and `conform()` shapes a DataFrame to exactly those columns and dtypes before it
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +39,29 @@ class Col:
     def __post_init__(self) -> None:
         if self.type not in TYPES:
             raise ValueError(f"column {self.name}: unknown type {self.type!r} (known: {TYPES})")
+
+
+CLUSTER_BY = "nba/cluster_by"
+"""Asset metadata key: the table's BigQuery clustering columns (at most 4, SPEC §2)."""
+CLUSTERABLE_TYPES = ("STRING", "INT64", "BOOL", "DATE", "TIMESTAMP")
+"""Column types BigQuery can cluster by (of ours: not FLOAT64, not arrays)."""
+
+
+def cluster_metadata(table: str, cluster_by: Sequence[str], cols: Sequence[Col]) -> dict[str, list[str]]:
+    """`{CLUSTER_BY: [...]}` for a table asset's metadata: the BigQuery IO manager clusters the
+    table by these columns when it creates it (DuckDB has no clustering). Raises at definition
+    time unless they are 1 to 4 distinct declared columns of a type BigQuery clusters by."""
+    types = {c.name: c.type for c in cols}
+    undeclared = [c for c in cluster_by if c not in types]
+    unclusterable = [f"{c} {types[c]}" for c in cluster_by if types.get(c, "STRING") not in CLUSTERABLE_TYPES]
+    if undeclared or unclusterable or len(set(cluster_by)) != len(cluster_by) or not 1 <= len(cluster_by) <= 4:
+        raise ValueError(
+            f"{table}: clustering columns must be 1 to 4 distinct declared columns of types "
+            f"{', '.join(CLUSTERABLE_TYPES)}, got {list(cluster_by)}"
+            + (f" (not declared: {undeclared})" if undeclared else "")
+            + (f" (cannot cluster: {unclusterable})" if unclusterable else "")
+        )
+    return {CLUSTER_BY: list(cluster_by)}
 
 
 def column_schema(cols: list[Col] | tuple[Col, ...]) -> TableSchema:

@@ -56,6 +56,7 @@ from google.api_core.exceptions import Conflict, GoogleAPICallError, NotFound
 from google.cloud import bigquery
 from pydantic import PrivateAttr
 
+from nba_backfill.assets.tables import CLUSTER_BY
 from nba_backfill.resources.warehouse import (
     Warehouse,
     missing_table_frame,
@@ -63,8 +64,6 @@ from nba_backfill.resources.warehouse import (
     upstream_empty_frame,
 )
 
-CLUSTER_BY = "nba/cluster_by"
-"""Asset metadata key: the BigQuery clustering columns of the table (at most 4, SPEC §2)."""
 
 STAGING_TTL = dt.timedelta(days=1)
 TRANSACTION_ATTEMPTS = 4

@@ -37,7 +37,7 @@ from dagster import (
 from nba_backfill.assets.analytics.frames import Inputs
 from nba_backfill.assets.analytics.lookback import mark_incomplete_history, unmaterialized_history
 from nba_backfill.assets.common import WAREHOUSE_POOL, frame_metadata, partition_keys
-from nba_backfill.assets.tables import Col, column_schema, conform
+from nba_backfill.assets.tables import Col, cluster_metadata, column_schema, conform
 from nba_backfill.checks.analytics import TABLE_CHECKS, AnalyticsCheck, DayView
 from nba_backfill.checks.results import Outcome, check_spec, emit_check
 from nba_backfill.guards import blocked_partitions
@@ -92,6 +92,8 @@ class AnalyticsTable:
     compute: Callable[[list[dt.date], Inputs], pd.DataFrame]
     code_version: str
     date_column: str = "game_date"
+    cluster_by: tuple[str, ...] = ()
+    """BigQuery clustering columns; empty = the key's entity columns, then the date."""
 
     def __post_init__(self) -> None:
         names = [c.name for c in self.columns]
@@ -112,6 +114,11 @@ class AnalyticsTable:
         if problems:
             raise ValueError(f"AnalyticsTable {self.name}: " + "; ".join(problems))
         column_schema(self.columns)  # raises on duplicate columns
+        cluster_metadata(self.name, self.clustering, self.columns)  # raises on a bad clustering
+
+    @property
+    def clustering(self) -> tuple[str, ...]:
+        return self.cluster_by or (*(k for k in self.key if k != self.date_column), self.date_column)
 
     @property
     def history_inputs(self) -> dict[str, Upstream]:
@@ -264,6 +271,7 @@ def build_table_asset(table: AnalyticsTable) -> AssetsDefinition:
             "dagster/column_schema": column_schema(table.columns),
             "primary_key": ", ".join(table.key),
             "inputs": ", ".join(f"{k}: {v}" for k, v in windows.items()),
+            **cluster_metadata(table.name, table.clustering, table.columns),
         },
         check_specs=specs,
         ins=ins,

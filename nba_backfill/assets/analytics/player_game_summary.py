@@ -255,4 +255,5 @@ points_line / over_under_result / margin are NULL: prop lines are not scraped
     },
     compute=compute,
     code_version="pgs-1",
+    cluster_by=("universal_player_id", "player_lookup", "team_abbr", "game_date"),  # SPEC §3
 )

@@ -204,4 +204,5 @@ FALSE, a known gap; we fix it.)""",
     },
     compute=compute,
     code_version="tdgs-1",
+    cluster_by=("defending_team_abbr", "game_date", "home_game"),  # as TOGS
 )

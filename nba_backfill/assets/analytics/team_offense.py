@@ -181,4 +181,5 @@ the common SPEC rule.""",
     },
     compute=compute,
     code_version="togs-1",
+    cluster_by=("team_abbr", "game_date", "home_game"),  # SPEC §3
 )

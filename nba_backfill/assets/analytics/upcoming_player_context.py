@@ -266,4 +266,5 @@ spreads, totals, injury status and travel are NULL (not scraped) and listed in q
     },
     compute=compute,
     code_version="upgc-1",
+    cluster_by=("universal_player_id", "player_lookup", "team_abbr", "game_date"),  # as PGS
 )

@@ -245,4 +245,5 @@ silver, ≥50 bronze, else poor), quality_score = L14d pct, production-ready whe
     },
     compute=compute,
     code_version="utgc-1",
+    cluster_by=("team_abbr", "game_date", "home_game"),  # as TOGS
 )

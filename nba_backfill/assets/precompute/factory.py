@@ -45,7 +45,7 @@ from dagster import (
 from nba_backfill.assets.common import WAREHOUSE_POOL, frame_metadata, partition_keys
 from nba_backfill.assets.precompute.inputs import Table, prepare
 from nba_backfill.assets.precompute.lookback import gaps, restrict, window_keys
-from nba_backfill.assets.tables import Col, column_schema, conform
+from nba_backfill.assets.tables import Col, cluster_metadata, column_schema, conform
 from nba_backfill.checks import precompute as checks
 from nba_backfill.checks.results import Outcome, check_spec, emit_check
 from nba_backfill.guards import blocked_partitions
@@ -140,6 +140,8 @@ class PrecomputeSpec:
     """Inputs that must have rows on every date of the window where `schedule` (an input named
     so) has Final games: a date materialized but emptied (rows deleted, a failed load) is a gap
     just like a date never materialized."""
+    cluster_by: tuple[str, ...] = ()
+    """BigQuery clustering columns; empty = the key columns, then the date."""
     skip: Callable[[Day], str | None] | None = None
     """A reason to write no rows for a date at all (e.g. outside the current season); such dates
     pass every check as not applicable and are listed in the materialization metadata."""
@@ -366,6 +368,7 @@ def build_precompute_asset(spec: PrecomputeSpec):
             "partition_expr": partition_expr(spec.date_column),
             "dagster/column_schema": column_schema(cols),
             "grain_key": ", ".join((spec.date_column, *spec.key_columns)),
+            **cluster_metadata(spec.table, spec.cluster_by or (*spec.key_columns, spec.date_column), cols),
         },
         check_specs=spec.check_specs(),
         ins=ins,

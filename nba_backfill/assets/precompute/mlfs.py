@@ -326,6 +326,7 @@ MLFS = PrecomputeSpec(
     cols=COLS,
     date_column="game_date",
     key_columns=("player_lookup",),
+    cluster_by=("player_lookup", "feature_version", "game_date"),  # SPEC §4
     inputs=(
         Input("upgc", UPGC, None),
         Input("pdc", PDC_IN, None),

@@ -177,6 +177,8 @@ PREDICTIONS_SPEC = PrecomputeSpec(
     cols=COLS,
     date_column="game_date",
     key_columns=("player_lookup", "system_id"),
+    # SPEC §5 also clusters by confidence_score; BigQuery cannot cluster by a FLOAT64 column
+    cluster_by=("system_id", "player_lookup", "game_date"),
     inputs=(
         Input("mlfs", MLFS_IN, None),
         Input("pgs", PGS, ROLLING_60_DAYS),  # the similarity system's past games (60 days)

@@ -35,7 +35,7 @@ from dagster import (
 from nba_backfill.assets.common import WAREHOUSE_POOL, frame_metadata, partition_keys
 from nba_backfill.assets.raw.parsing import GameRef, ParseContext, ParseError
 from nba_backfill.assets.raw.specs import GRAINS, RawSpec
-from nba_backfill.assets.tables import column_schema, conform
+from nba_backfill.assets.tables import cluster_metadata, column_schema, conform
 from nba_backfill.checks import raw as checks
 from nba_backfill.checks.results import Outcome, emit_check
 from nba_backfill.guards import blocked_partitions
@@ -248,6 +248,7 @@ def build_raw_table(spec: RawSpec):
             "dagster/column_schema": column_schema(spec.cols),
             "grain": GRAINS[spec.grain],
             "keys": ", ".join(spec.keys),
+            **cluster_metadata(spec.name, spec.cluster_by, spec.cols),
         },
         check_specs=check_specs,
     )

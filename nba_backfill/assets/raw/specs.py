@@ -34,6 +34,14 @@ GRAINS = {
     "player": "One row per player per game",
     "event": "One row per play-by-play event per game",
 }
+CLUSTERING = {
+    # SPEC §2's clustering per grain (nbac_schedule, nbac_team_boxscore, nbac_player_boxscores,
+    # nbac_play_by_play); the schedule's `data_source` is left out: one source here, a constant.
+    "game": ("game_date", "season_year", "home_team_tricode", "away_team_tricode"),
+    "team": ("game_id", "team_abbr", "season_year", "is_home"),
+    "player": ("player_lookup", "team_abbr", "game_date"),
+    "event": ("game_id", "period", "event_type"),
+}
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 Parser = Callable[[Mapping[str, Any], ParseContext], list[dict[str, Any]]]
@@ -82,6 +90,11 @@ class RawSpec:
             raise ValueError(f"raw table {self.name}: columns {sorted(missing)} are not declared")
         if not set(self.keys) <= set(self.not_null):
             raise ValueError(f"raw table {self.name}: key columns must be in not_null")
+
+    @property
+    def cluster_by(self) -> tuple[str, ...]:
+        """BigQuery clustering columns: by grain (`CLUSTERING`)."""
+        return CLUSTERING[self.grain]
 
     @property
     def lake_prefix_kind(self) -> str:
