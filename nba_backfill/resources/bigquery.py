@@ -204,7 +204,10 @@ def ensure_table(
     column: str | None,
     cluster_by: list[str] | None,
 ) -> bigquery.Table:
-    """Create the target table (DAY-partitioned on `column`, clustered, no expiry) or check it."""
+    """Create the target table (DAY-partitioned on `column`, clustered, no expiry) or check it.
+
+    An existing table whose clustering differs from `cluster_by` is re-clustered (BigQuery
+    applies a changed clustering to the data written from then on)."""
     try:
         table = client.get_table(table_id)
     except NotFound:
@@ -229,6 +232,9 @@ def ensure_table(
                 f"{column!r}; drop or migrate the table"
             )
     _check_no_expiry(table)
+    if cluster_by and list(table.clustering_fields or []) != list(cluster_by):
+        table.clustering_fields = list(cluster_by)
+        table = client.update_table(table, ["clustering_fields"])
     existing = {f.name for f in table.schema}
     missing = [f.name for f in fields if f.name not in existing]
     if missing:

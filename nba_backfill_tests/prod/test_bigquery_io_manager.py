@@ -21,6 +21,7 @@ from nba_backfill.resources.bigquery import (
     BigQueryNbaPandasHandler,
     BigQueryWarehouse,
     NbaBigQueryClient,
+    bigquery_schema,
     partition_column,
 )
 from nba_backfill.resources.environment import build_resources, local_resources
@@ -77,6 +78,22 @@ def test_tables_are_day_partitioned_clustered_and_never_expire(prod_target):
     assert form.clustering_fields == ["player_lookup", "team_abbr"]
     staging = [t.table_id for t in client.list_tables(f"{prod_target.project}.nba_raw")]
     assert staging == ["probe_player_games"], "staging tables must be dropped after the write"
+
+
+def test_an_existing_table_takes_the_declared_clustering(prod_target):
+    """A table created before its asset declared `nba/cluster_by` (or with another clustering)
+    is re-clustered on the next write, its rows kept."""
+    client = prod_target.bigquery()
+    table_id = f"{prod_target.project}.nba_raw.probe_player_games"
+    client.create_dataset(f"{prod_target.project}.nba_raw", exists_ok=True)
+    table = bigquery.Table(table_id, schema=bigquery_schema(column_schema(PLAYER_GAMES_COLS)))
+    table.time_partitioning = bigquery.TimePartitioning(type_=bigquery.TimePartitioningType.DAY,
+                                                        field="game_date")
+    table.clustering_fields = ["game_id"]
+    client.create_table(table)
+    run(PROBE_ASSETS, build_resources("prod"), partition_key=DAY)
+    assert client.get_table(table_id).clustering_fields == ["player_lookup", "team_abbr", "game_date"]
+    assert _counts(_warehouse(prod_target), "nba_raw", "probe_player_games", "game_date") == {DAY: 279}
 
 
 def test_materialization_metadata_reports_bigquery_cost(prod_target):

@@ -36,8 +36,9 @@ GRAINS = {
 }
 CLUSTERING = {
     # SPEC §2's clustering per grain (nbac_schedule, nbac_team_boxscore, nbac_player_boxscores,
-    # nbac_play_by_play); the schedule's `data_source` is left out: one source here, a constant.
-    "game": ("game_date", "season_year", "home_team_tricode", "away_team_tricode"),
+    # nbac_play_by_play), in its order; the schedule's `data_source` is left out: one source
+    # here, a constant.
+    "game": ("game_date", "home_team_tricode", "away_team_tricode", "season_year"),
     "team": ("game_id", "team_abbr", "season_year", "is_home"),
     "player": ("player_lookup", "team_abbr", "game_date"),
     "event": ("game_id", "period", "event_type"),
