@@ -158,6 +158,11 @@ class PrecomputeSpec:
         params = [i.param for i in self.inputs]
         if len(set(params)) != len(params):
             raise ValueError(f"{self.table}: duplicate input names {params}")
+        cluster_metadata(self.table, self.clustering, self.all_cols)  # raises on a bad clustering
+
+    @property
+    def clustering(self) -> tuple[str, ...]:
+        return self.cluster_by or (*self.key_columns, self.date_column)
 
     @property
     def key(self) -> AssetKey:
@@ -368,7 +373,7 @@ def build_precompute_asset(spec: PrecomputeSpec):
             "partition_expr": partition_expr(spec.date_column),
             "dagster/column_schema": column_schema(cols),
             "grain_key": ", ".join((spec.date_column, *spec.key_columns)),
-            **cluster_metadata(spec.table, spec.cluster_by or (*spec.key_columns, spec.date_column), cols),
+            **cluster_metadata(spec.table, spec.clustering, cols),
         },
         check_specs=spec.check_specs(),
         ins=ins,
