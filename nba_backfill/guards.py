@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections import defaultdict
 
 from dagster import AssetCheckKey, AssetExecutionContext, AssetKey, TimeWindowPartitionMapping
-from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+from nba_backfill.compat import AssetCheckExecutionRecordStatus
 
-from nba_backfill.checks.results import blocking_check_names
+from nba_backfill.checks.results import PARTITION_OK, blocking_check_names
 from nba_backfill.partitions import all_partition_keys
 
 FAILED_STATUSES = {
@@ -37,9 +37,14 @@ def upstream_window(
 
 
 def blocked_partitions(
-    context: AssetExecutionContext, keys: list[str], asset_key: AssetKey | None = None
+    context: AssetExecutionContext,
+    keys: list[str],
+    asset_key: AssetKey | None = None,
+    recomputed: set[str] | None = None,
 ) -> dict[str, list[str]]:
-    """Partition key -> reasons, for the keys whose upstream inputs failed a blocking check."""
+    """Partition key -> reasons, for the keys whose upstream inputs failed a blocking check.
+    `recomputed`: the asset's own dates this run recomputes (a self-dependent accumulator is not
+    blocked by its own earlier failure on a date it is about to redo)."""
     assets_def = context.assets_def
     asset_key = asset_key or context.asset_key
     all_keys = all_partition_keys()
@@ -64,8 +69,14 @@ def blocked_partitions(
                 failed[info.partition_key].append(info.check_key.name)
         for key, ups in needed.items():
             for up in ups:
-                for check_name in failed.get(up, ()):
-                    reasons[key].append(
-                        f"{upstream.to_user_string()} [{up}] failed blocking check {check_name}"
-                    )
+                if upstream == asset_key and up in (recomputed or ()):
+                    continue
+                names_failed = failed.get(up)
+                if not names_failed:
+                    continue
+                # a partition that is not ok fails all its checks: its outcome says it all
+                shown = [PARTITION_OK] if PARTITION_OK in names_failed else sorted(names_failed)
+                reasons[key].append(
+                    f"{upstream.to_user_string()} [{up}] failed blocking check {', '.join(shown)}"
+                )
     return dict(reasons)

@@ -81,6 +81,27 @@ SCRAPER_BACKFILL_POLICY = BackfillPolicy.multi_run(max_partitions_per_run=30)
 # Warehouse tables: one run per contiguous range (delete+insert of the whole range).
 TABLE_BACKFILL_POLICY = BackfillPolicy.single_run()
 
+RUN_STAGE_LIMIT = 10_000
+"""Larger than any range of the calendar (about 240 partitions a season)."""
+
+
+def table_backfill_policy(stage: int) -> BackfillPolicy:
+    """The backfill policy of the table assets of one run stage: one run per contiguous range,
+    like `single_run()`, but a distinct policy per stage.
+
+    Why not `single_run()` for every table: Dagster puts a child asset in its parent's run when
+    both have the same policy (`asset_backfill._get_cant_run_because_of_parent_reason`). A table
+    step that finds a bad date fails after writing its good dates (`nba_backfill.assets.core`);
+    a child in the same run would then be skipped for the *whole* range and the backfill would
+    count every one of its partitions as failed. With one policy per stage (phase x 10 + depth
+    inside the layer, `assets.core.factory.run_stages`) a table never shares a run with a table
+    it reads: the child runs once the parent's good partitions exist, over exactly those, and
+    only the bad dates and what reads them end failed. Independent tables of a stage still share
+    one run."""
+    if not 0 <= stage < 100:
+        raise ValueError(f"run stage {stage} is outside 0..99")
+    return BackfillPolicy.multi_run(max_partitions_per_run=RUN_STAGE_LIMIT + stage)
+
 
 # --- Lookback mappings (upstream windows) ----------------------------------------------------
 # Same-date dependencies use no mapping (identity). Each constant names the window it serves.

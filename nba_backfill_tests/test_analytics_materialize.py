@@ -29,21 +29,36 @@ from nba_backfill_tests.test_analytics_support import (
 )
 
 FIRST, LAST = "2023-11-01", "2023-11-03"
+OPENER, BEFORE_FIRST = "2023-10-24", "2023-10-31"
 TABLES = [t.name for t in analytics.TABLES]
 
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory):
+    """The season's history (opener..10-31) materialized first, then FIRST..LAST in one run;
+    `tables` holds the FIRST..LAST rows."""
     home = tmp_path_factory.mktemp("analytics_home")
     instance = DagsterInstance.ephemeral()
+    run_upstream(home, OPENER, BEFORE_FIRST, instance)
+    run_analytics(home, OPENER, BEFORE_FIRST, instance)
     run_upstream(home, FIRST, LAST, instance)
-    # the run "fails" on purpose: the history before 11-01 was never materialized, which the
-    # blocking lookback_complete checks of UPGC/UTGC report (the rows are written and flagged)
-    result = run_analytics(home, FIRST, LAST, instance, raise_on_error=False)
-    tables = {name: table(home, name) for name in TABLES}
-    for frame in tables.values():
+    result = run_analytics(home, FIRST, LAST, instance)
+    tables = {}
+    for name in TABLES:
+        frame = table(home, name)
         frame["game_date"] = pd.to_datetime(frame["game_date"]).dt.date
+        tables[name] = frame[frame["game_date"] >= dt.date.fromisoformat(FIRST)].reset_index(drop=True)
     return home, instance, result, tables
+
+
+@pytest.fixture(scope="module")
+def no_history(tmp_path_factory):
+    """FIRST..LAST alone: the history before 11-01 was never materialized."""
+    home = tmp_path_factory.mktemp("analytics_no_history")
+    instance = DagsterInstance.ephemeral()
+    run_upstream(home, FIRST, LAST, instance)
+    result = run_analytics(home, FIRST, LAST, instance, raise_on_error=False)
+    return home, instance, result
 
 
 def _logs():
@@ -142,7 +157,10 @@ def test_back_to_back_on_a_real_date(pipeline):
     b2b = on_2[on_2["is_back_to_back"]]
     assert set(b2b.index) == {"TOR", "NOP", "DET", "UTA"}
     assert (b2b["days_since_last_game"] == 1).all() and (b2b["team_days_rest"] == 0).all()
-    assert on_2.loc[["ORL", "PHI", "PHX", "SAS"], "days_since_last_game"].isna().all()  # last game before 11-01
+    history = logs_between("2023-10-24", "2023-11-01")  # the history materialized before the range
+    last = pd.to_datetime(history.groupby("TEAM_ABBREVIATION")["GAME_DATE"].max())
+    for team in ("ORL", "PHI", "PHX", "SAS"):  # last game before 11-01
+        assert on_2.loc[team, "days_since_last_game"] == (pd.Timestamp("2023-11-02") - last[team]).days
     upgc = tables["upcoming_player_game_context"]
     players_2 = upgc[upgc["game_date"] == dt.date(2023, 11, 2)].set_index("player_lookup")
     both = set(logs[logs["GAME_DATE"] == "2023-11-01"]["player_lookup"]) & set(players_2.index)
@@ -153,8 +171,9 @@ def test_back_to_back_on_a_real_date(pipeline):
     assert not on_3["back_to_back"].any()
 
 
-def test_lookback_reports_the_history_that_was_not_materialized(pipeline):
-    _, _, result, tables = pipeline
+def test_a_range_without_its_history_blocks_only_the_tables_with_lookbacks(no_history):
+    home, instance, result = no_history
+    assert not result.success  # UPGC and UTGC failed: their windows are incomplete
     lookback = {(r[0], r[2]): r for r in check_results(result) if r[1] == "lookback_complete" and r[2]}
     assert set(lookback) == {(t, d) for t in ("upcoming_player_game_context", "upcoming_team_game_context")
                              for d in (FIRST, "2023-11-02", LAST)}
@@ -165,15 +184,25 @@ def test_lookback_reports_the_history_that_was_not_materialized(pipeline):
     assert "nba_raw.nbac_schedule: 8 of 8" in first
     second = lookback[("upcoming_player_game_context", "2023-11-02")][4]
     assert "player_game_summary: 8 of 9 history days never materialized (2023-10-24..2023-10-31)" in second
+    outcome = {(r[0], r[2]): r for r in check_results(result) if r[1] == "partition_ok" and r[2]}
     for name in ("upcoming_player_game_context", "upcoming_team_game_context"):
-        rows = tables[name]
-        assert rows["quality_issues"].map(lambda i: "lookback_incomplete" in list(i)).all()
-        assert not rows["is_production_ready"].any()
-    # the same-date tables have no lookback, so they are production-ready
-    assert tables["team_offense_game_summary"]["is_production_ready"].all()
+        assert table(home, name).empty  # an incomplete window writes no rows
+        assert not instance.get_materialized_partitions(AssetKey([ANALYTICS, name]))
+        assert all(not outcome[(name, d)][3] and outcome[(name, d)][4].startswith("blocked: check lookback_complete")
+                   for d in (FIRST, "2023-11-02", LAST))
+    # the same-date tables have no lookback: written, materialized and production-ready
+    for name in ("team_offense_game_summary", "team_defense_game_summary", "player_game_summary"):
+        assert instance.get_materialized_partitions(AssetKey([ANALYTICS, name])) == {FIRST, "2023-11-02", LAST}
+    assert table(home, "team_offense_game_summary")["is_production_ready"].all()
+
+
+def test_game_number_counts_the_games_before_the_range(pipeline):
+    *_, tables = pipeline
     utgc = tables["upcoming_team_game_context"].set_index(["game_date", "team_abbr"])
     tor_games = logs_between("2023-10-24", "2023-11-01").query("TEAM_ABBREVIATION == 'TOR'")["GAME_ID"].nunique()
     assert utgc.loc[(dt.date(2023, 11, 2), "TOR"), "game_number_in_season"] == tor_games + 1  # game summaries
+    assert not tables["upcoming_player_game_context"]["quality_issues"].map(
+        lambda i: "lookback_incomplete" in list(i)).any()
 
 
 def test_lookback_complete_once_every_history_day_is_materialized():
@@ -199,8 +228,7 @@ def test_checks_pass_on_clean_data(pipeline):
     assert {r[2] for r in per_partition} == {FIRST, "2023-11-02", LAST}
     blocking = {(a.key.path[-1], s.name) for a in analytics.assets for s in a.check_specs if s.blocking}
     failed = [r for r in per_partition if (r[0], r[1]) in blocking and not r[3]]
-    assert {(r[0], r[1]) for r in failed} == {  # only the missing history (see the test above)
-        ("upcoming_player_game_context", "lookback_complete"), ("upcoming_team_game_context", "lookback_complete")}
+    assert failed == []  # the history was materialized first
     assert len({(r[0], r[1]) for r in per_partition}) == sum(len(a.check_specs) for a in analytics.assets)
 
 
@@ -210,16 +238,17 @@ def test_season_distribution_check_runs_against_the_warehouse(pipeline):
                          selection=AssetSelection.checks(points_distribution_by_season),
                          resources=resources(home), instance=instance)
     (evaluation,) = result.get_asset_check_evaluations()
-    assert evaluation.passed  # 3 days are too few player-games to judge a season
-    assert evaluation.metadata["seasons_seen"].value == 1 and evaluation.metadata["seasons_judged"].value == 0
+    assert evaluation.passed  # opener..11-03 of real player-games: judged, and inside the band
+    assert evaluation.metadata["seasons_seen"].value == 1 and evaluation.metadata["seasons_judged"].value == 1
 
 
 def test_rematerializing_a_partition_replaces_exactly_its_rows(pipeline):
     home, instance, _, tables = pipeline
-    run_analytics(home, "2023-11-02", "2023-11-02", instance, raise_on_error=False)
+    assert run_analytics(home, "2023-11-02", "2023-11-02", instance).success
     for name in TABLES:
         again = table(home, name)
         again["game_date"] = pd.to_datetime(again["game_date"]).dt.date
+        again = again[again["game_date"] >= dt.date.fromisoformat(FIRST)]
         before = tables[name]
         assert len(again) == len(before), name
         key = [c for c in ("game_date", "player_lookup", "team_abbr", "defending_team_abbr") if c in again][:2]
@@ -246,9 +275,9 @@ def test_missing_team_row_blocks_this_run_and_later_runs(pipeline, tmp_path):
 
     later = run_analytics(tmp_path, "2023-11-02", "2023-11-02", instance, raise_on_error=False,
                           select=["player_game_summary"])
-    guard = [r for r in check_results(later) if r[1] == "upstream_checks_passed"]
+    guard = [r for r in check_results(later) if r[1] == "partition_ok"]
     assert guard and not guard[0][3]
-    assert "team_offense_game_summary [2023-11-02] failed blocking check teams_complete" in guard[0][4]
+    assert "team_offense_game_summary [2023-11-02] failed blocking check partition_ok" in guard[0][4]
     pgs = table(tmp_path, "player_game_summary")
     days = set(pd.to_datetime(pgs["game_date"]).dt.date)
     assert dt.date(2023, 11, 2) not in days and {dt.date(2023, 11, 1), dt.date(2023, 11, 3)} <= days

@@ -18,7 +18,8 @@ import pandas as pd
 from dagster import DagsterInstance, materialize
 
 from nba_backfill.assets import analytics, raw, scrapers
-from nba_backfill.assets.analytics.factory import finish
+from nba_backfill.assets.analytics.factory import table_spec
+from nba_backfill.assets.core.run import finish
 from nba_backfill.assets.analytics.frames import Inputs
 from nba_backfill.assets.common import game_code, player_lookup
 from nba_backfill.layers import ANALYTICS
@@ -261,7 +262,7 @@ def compute_tables(frames: dict[str, pd.DataFrame], days: list[str], context_day
         inputs = Inputs({name: available[up.key[1]] for name, up in spec.upstreams.items()})
         wanted = context_days if spec.name.startswith("upcoming_") else days
         rows = spec.compute([dt.date.fromisoformat(d) for d in wanted], inputs) if wanted else pd.DataFrame()
-        available[spec.name] = finish(spec, rows, PROCESSED_AT) if len(rows) else spec.empty()
+        available[spec.name] = finish(table_spec(spec), rows, PROCESSED_AT) if len(rows) else spec.empty()
         if extra and spec.name in extra:
             available[spec.name] = pd.concat([available[spec.name], extra[spec.name]], ignore_index=True)
     return {spec.name: available[spec.name] for spec in analytics.TABLES}

@@ -235,20 +235,22 @@ def test_lookback_complete_names_a_missing_date_blocks_downstream_and_recovers(t
     assert failed and not failed[0].passed
     assert "nba_analytics/player_game_summary missing 2024-11-10" in failed[0].description
     assert "nba_raw/nbac_schedule missing 2024-11-10" in failed[0].description
-    assert (table(db, "nba_precompute.player_shot_zone_analysis")["analysis_date"] == dt.date(2024, 11, 25)).any()
+    psza_rows = table(db, "nba_precompute.player_shot_zone_analysis")
+    assert not (psza_rows["analysis_date"] == dt.date(2024, 11, 25)).any()  # an incomplete window writes nothing
+    assert "2024-11-25" not in instance.get_materialized_partitions(psza.key)
     # a later run of PCF (another run: Dagster's own blocking does not reach it) is blocked by the guard
     run([tdza], everything, db, instance, "2024-11-25", "2024-11-25", raise_on_error=False)
     blocked = run([pcf], everything, db, instance, "2024-11-25", "2024-11-25", raise_on_error=False)
-    upstream_ok = [e for e in blocked.get_asset_check_evaluations() if e.check_name == "upstream_checks_passed"]
+    upstream_ok = [e for e in blocked.get_asset_check_evaluations() if e.check_name == "partition_ok"]
     assert not upstream_ok[0].passed
-    assert "nba_precompute/player_shot_zone_analysis [2024-11-25] failed blocking check lookback_complete" in (
+    assert "nba_precompute/player_shot_zone_analysis [2024-11-25] failed blocking check partition_ok" in (
         upstream_ok[0].description)
     assert table(db, "nba_precompute.player_composite_factors").empty
     # fill the gap: the checks pass and PCF is unblocked
     assert run(history, everything, db, instance, "2024-11-10", "2024-11-10").success
     assert run([psza, tdza], everything, db, instance, "2024-11-25", "2024-11-25").success
     unblocked = run([pcf], everything, db, instance, "2024-11-25", "2024-11-25")
-    assert check_results(unblocked)[("upstream_checks_passed", "2024-11-25")]
+    assert check_results(unblocked)[("partition_ok", "2024-11-25")]
     assert len(table(db, "nba_precompute.player_composite_factors")) == upgc_rows(db, "2024-11-25")
     # the day's rows are deleted outside Dagster (still "materialized"): the check names it again
     with duckdb.connect(db) as conn:
@@ -256,8 +258,8 @@ def test_lookback_complete_names_a_missing_date_blocks_downstream_and_recovers(t
     again = run([psza], everything, db, instance, "2024-11-25", "2024-11-25", raise_on_error=False)
     desc = [e.description for e in again.get_asset_check_evaluations() if e.check_name == "lookback_complete"][0]
     assert desc == "nba_analytics/player_game_summary missing 2024-11-10"
-    row = table(db, "nba_precompute.player_shot_zone_analysis").query("player_lookup == 'jaysontatum'").iloc[0]
-    assert row["missing_games_count"] == 1 and row["completeness_percentage"] < 100
+    psza_rows = table(db, "nba_precompute.player_shot_zone_analysis")
+    assert not (psza_rows["analysis_date"] == dt.date(2024, 11, 25)).any()
     # re-materialized: complete again
     assert run([pgs], everything, db, instance, "2024-11-10", "2024-11-10").success
     assert run([psza], everything, db, instance, "2024-11-25", "2024-11-25").success

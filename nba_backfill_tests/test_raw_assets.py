@@ -6,7 +6,7 @@ import shutil
 import duckdb
 import pandas as pd
 import pytest
-from dagster import AssetKey, DagsterInstance, materialize
+from dagster import AssetCheckKey, AssetKey, DagsterInstance, materialize
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from nba_backfill.assets import raw, scrapers
@@ -142,9 +142,10 @@ def test_every_raw_table_and_check_for_every_date(built):
         assert len(df) > 0, spec.name
         assert list(df.columns) == [c.name for c in spec.cols], spec.name
         assert not df.duplicated(list(spec.keys)).any(), spec.name
-        check_keys = [c.key for c in raw_checks.raw_check_specs(
-            AssetKey(["nba_raw", spec.name]), grain=spec.grain, keys=spec.keys,
-            not_null=spec.not_null, points=spec.points, distribution=spec.distribution)]
+        names = ["partition_ok", *(c.name for c in raw_checks.raw_check_defs(
+            grain=spec.grain, keys=spec.keys, not_null=spec.not_null, points=spec.points,
+            distribution=spec.distribution))]
+        check_keys = [AssetCheckKey(AssetKey(["nba_raw", spec.name]), n) for n in names]
         records = instance.event_log_storage.get_asset_check_partition_info(
             check_keys, partition_keys=[DAY, *RANGE, "2023-12-25"])
         assert len(records) == 4 * len(check_keys), spec.name
@@ -187,7 +188,7 @@ def _copy_home(home, tmp_path):
     return copy
 
 
-def test_malformed_landed_json_fails_naming_the_object_and_writes_nothing(built, tmp_path):
+def test_malformed_landed_json_fails_only_its_date_naming_the_object(built, tmp_path):
     home = _copy_home(built[0], tmp_path)
     resources = make_resources(home)
     before = table(home, "nbac_team_boxscore")
@@ -196,12 +197,24 @@ def test_malformed_landed_json_fails_naming_the_object_and_writes_nothing(built,
     with DagsterInstance.ephemeral() as instance:
         result = run(resources, instance, days=("2023-12-25", "2023-12-26"),
                      selection=[AssetKey(["nba_raw", "nbac_team_boxscore"])], raise_on_error=False)
+        key = AssetKey(["nba_raw", "nbac_team_boxscore"])
+        assert instance.get_materialized_partitions(key) == {"2023-12-25"}  # the good date is done
     assert not result.success
     message = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE") \
         .event_specific_data.error.message
-    assert "nba_raw/nbac_team_boxscore partition 2023-12-26" in message
-    assert f"nba-com/team-boxscore/2023-12-26/{bad.name}" in message and "not valid JSON" in message
-    pd.testing.assert_frame_equal(table(home, "nbac_team_boxscore"), before)
+    assert "nba_raw/nbac_team_boxscore: 1 of 2 partitions not written" in message
+    assert f"2023-12-26: landed object nba-com/team-boxscore/2023-12-26/{bad.name}" in message
+    assert "not valid JSON" in message and "re-scrape to recover: nba_lake/nbac_team_boxscore:2023-12-26" in message
+    after = table(home, "nbac_team_boxscore")
+    def day(frame):
+        return pd.to_datetime(frame.game_date).dt.strftime("%Y-%m-%d")
+
+    assert (day(before) == "2023-12-26").sum() == 18
+    assert not (day(after) == "2023-12-26").any()  # the bad date holds no rows
+    kept = before[day(before) != "2023-12-26"]
+    cols = [c for c in after.columns if c != "processed_at"]
+    pd.testing.assert_frame_equal(after[cols].sort_values(["game_id", "team_abbr"]).reset_index(drop=True),
+                                  kept[cols].sort_values(["game_id", "team_abbr"]).reset_index(drop=True))
 
     body = json.loads((built[0] / bad.relative_to(home)).read_text())
     body["boxScoreTraditional"]["awayTeam"]["statistics"]["points"] = "many"
@@ -213,7 +226,7 @@ def test_malformed_landed_json_fails_naming_the_object_and_writes_nothing(built,
         .event_specific_data.error.message
     assert "malformed landed object" in message
     assert "boxScoreTraditional.awayTeam.statistics.points" in message
-    pd.testing.assert_frame_equal(table(home, "nbac_team_boxscore"), before)
+    assert not (day(table(home, "nbac_team_boxscore")) == "2023-12-26").any()
 
 
 def test_duplicated_rows_fail_keys_unique_and_points_match(built, tmp_path):
@@ -229,20 +242,19 @@ def test_duplicated_rows_fail_keys_unique_and_points_match(built, tmp_path):
     assert checks["games_complete"].passed
 
 
-def test_a_value_that_does_not_fit_its_column_fails_naming_its_date(built):
-    """The range is conformed in one pass; a failure still names the date the value came from."""
+def test_a_value_that_does_not_fit_its_column_fails_only_its_date(built):
+    """The range is conformed in one pass; a value that does not fit fails the date it came from
+    (named, with the lake partition to re-scrape) and only that date."""
     from dataclasses import replace
+    from types import SimpleNamespace
 
-    from dagster import Failure
-
-    from nba_backfill.assets.raw.factory import _by_day, parse_range
+    from nba_backfill.assets.core import run_range
+    from nba_backfill.assets.raw.factory import table_spec
+    from nba_backfill.partitions import DAILY_PARTITIONS
 
     home, resources = built[0], built[1]
     spec = next(s for s in RAW_TABLES if s.name == "nbac_team_boxscore")
     column = next(c.name for c in spec.cols if c.type == "INT64" and c.name not in spec.not_null)
-
-    from nba_backfill.partitions import DAILY_PARTITIONS
-
     days = [k for k in DAILY_PARTITIONS.get_partition_keys() if RANGE[0] <= k <= RANGE[1]]
     last = days[-1]
 
@@ -252,11 +264,17 @@ def test_a_value_that_does_not_fit_its_column_fails_naming_its_date(built):
             rows[-1][column] = "many"
         return rows
 
-    schedules = _by_day(table(home, "nbac_schedule"))
-    df, results, objects = parse_range(spec, resources["lake"], days, schedules=schedules, players={})
-    assert len(df) == 2 * (5 + 9) and objects == 5 + 9  # the unchanged parser: the two game days of RANGE
-    assert list(results["games_complete"]) == days and all(o.passed for o in results["games_complete"].values())
-    with pytest.raises(Failure) as failed:
-        parse_range(replace(spec, parse=corrupted), resources["lake"], days, schedules=schedules, players={})
-    assert f"nba_raw/nbac_team_boxscore partition {last}: rows do not fit the declared column types" \
-        in failed.value.description
+    frames = {"schedule": table(home, "nbac_schedule")}
+    context = SimpleNamespace(resources=SimpleNamespace(lake=resources["lake"]))
+    clean = run_range(table_spec(spec), days, frames, context=context)
+    assert len(clean.frame) == 2 * (5 + 9) and clean.computed.step_metadata["objects_read"] == 5 + 9
+    assert all(o.ok for o in clean.outcomes.values())
+    assert list(clean.checks["games_complete"]) == days and all(o.passed for o in clean.checks["games_complete"].values())
+    bad = run_range(table_spec(replace(spec, parse=corrupted)), days, frames, context=context)
+    assert [k for k, o in bad.outcomes.items() if not o.ok] == [last]
+    cause = bad.outcomes[last].causes[0]
+    assert cause.kind.value == "landed_object_malformed"
+    assert f"{last}: rows do not fit the declared column types" in cause.text
+    assert cause.refetch == (f"nba_lake/nbac_team_boxscore:{last}",)
+    assert len(bad.frame) == 2 * 5  # the other game day is written
+    assert set(bad.frame["game_date"].map(str)) == {d for d in days if d != last} & set(clean.frame["game_date"].map(str))

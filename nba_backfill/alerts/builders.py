@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from dagster import DagsterInstance, DagsterRun
-from dagster._core.execution.backfill import PartitionBackfill
+from nba_backfill.compat import PartitionBackfill
 
 from nba_backfill.alerts.collect import Failure, run_failures, run_partition_label
 from nba_backfill.alerts.digest import BackfillSnapshot, failure_rate

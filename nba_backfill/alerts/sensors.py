@@ -35,8 +35,7 @@ from dagster import (
     run_failure_sensor,
     sensor,
 )
-from dagster._core.execution.backfill import BulkActionsFilter
-from dagster._core.storage.tags import AUTOMATION_CONDITION_TAG, BACKFILL_ID_TAG
+from nba_backfill.compat import BulkActionsFilter, AUTOMATION_CONDITION_TAG, BACKFILL_ID_TAG
 
 from nba_backfill.alerts.builders import check_failure_alert, failure_rate_alert, run_failure_alert
 from nba_backfill.alerts.collect import run_failures

@@ -4,7 +4,7 @@ The checks are declared on the Phase 4 assets (`check_specs=`) and computed insi
 step from the frame it just built (see `nba_backfill.assets.precompute.factory`); `checks`
 (module attribute used by definitions.py for standalone check definitions) is therefore empty.
 
-Blocking: `upstream_checks_passed`, `lookback_complete`, `keys_unique`.
+Blocking: `lookback_complete`, `keys_unique` (and the core's `partition_ok`).
 WARN: `rows_per_day`, `zone_rate_ranges`, `zone_rates_sum`, `feature_ranges`,
 `quality_distribution`.
 """
@@ -12,14 +12,12 @@ WARN: `rows_per_day`, `zone_rate_ranges`, `zone_rates_sum`, `feature_ranges`,
 from __future__ import annotations
 
 import pandas as pd
-from dagster import AssetKey
 
 from nba_backfill.assets.precompute import rules
 from nba_backfill.assets.precompute.feature_contract import FEATURE_NAMES, FEATURE_RANGES
 from nba_backfill.assets.precompute.inputs import float_list
-from nba_backfill.checks.results import Outcome, check_spec
+from nba_backfill.checks.results import CheckDef, Outcome
 
-UPSTREAM_CHECKS_PASSED = "upstream_checks_passed"
 LOOKBACK_COMPLETE = "lookback_complete"
 KEYS_UNIQUE = "keys_unique"
 ROWS_PER_DAY = "rows_per_day"
@@ -29,10 +27,9 @@ FEATURE_RANGES_CHECK = "feature_ranges"
 QUALITY_DISTRIBUTION = "quality_distribution"
 
 DESCRIPTIONS = {
-    UPSTREAM_CHECKS_PASSED: "Every upstream partition this date reads passed its blocking checks "
-    "(blocked dates write no rows).",
     LOOKBACK_COMPLETE: "Every upstream date inside this date's windows (within the season) was "
-    "materialized, holds rows on scheduled game days and passed its checks; names the missing dates.",
+    "materialized, holds rows on scheduled game days and passed its checks; names the missing dates. "
+    "Incomplete = blocked: the date writes no rows.",
     KEYS_UNIQUE: "One row per key (date + entity).",
     ROWS_PER_DAY: "Rows per day inside SPEC §7's band once it applies: PSZA 300–500 and MLFS 100–400 "
     "after bootstrap, TDZA ≥ 25 teams after day 35.",
@@ -41,7 +38,7 @@ DESCRIPTIONS = {
     FEATURE_RANGES_CHECK: "MLFS features 18/19/20 (paint/mid/three share) inside SPEC §7's ranges.",
     QUALITY_DISTRIBUTION: "After day 30 of a season ≥ 80 % of feature rows are gold or silver.",
 }
-BLOCKING = {UPSTREAM_CHECKS_PASSED, LOOKBACK_COMPLETE, KEYS_UNIQUE}
+BLOCKING = {LOOKBACK_COMPLETE, KEYS_UNIQUE}
 
 checks: list = []
 
@@ -54,14 +51,8 @@ QUALITY_AFTER_DAY = 30
 QUALITY_GOLD_SILVER_SHARE = 0.80
 
 
-def specs(asset_key: AssetKey, names: list[str]):
-    return [check_spec(asset_key, n, DESCRIPTIONS[n], blocking=n in BLOCKING) for n in names]
-
-
-def upstream_checks_passed(reasons: list[str]) -> Outcome:
-    if not reasons:
-        return Outcome(True, {"blocked_reasons": 0})
-    return Outcome(False, {"blocked_reasons": len(reasons)}, offending=reasons, message="; ".join(reasons[:5]))
+def defs(names: list[str]) -> list[CheckDef]:
+    return [CheckDef(n, DESCRIPTIONS[n], blocking=n in BLOCKING) for n in names]
 
 
 def lookback_complete(missing: dict[str, list[str]], blocked: list[str]) -> Outcome:

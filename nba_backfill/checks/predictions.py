@@ -1,7 +1,7 @@
 """Asset checks of the nba_predictions layer: pure rules, evaluated per partition inside the
 prediction asset's step (declared with `check_specs=`; `checks` is therefore empty).
 
-Blocking: `upstream_checks_passed`, `lookback_complete`, `keys_unique` (one row per player ×
+Blocking: `partition_ok` (the core's), `lookback_complete`, `keys_unique` (one row per player ×
 system), `players_predicted` (every MLFS player that passed the quality gate has a row from every
 system), `predicted_points_range` (no NULL, 0–80).
 """

@@ -15,8 +15,7 @@ the scrapers fetch. Checks:
 - `keys_unique` / `keys_not_null` (blocking): the table's key columns.
 - `points_distribution` (WARN, player box scores): the date's mean points and minutes per
   player-game (minutes > 0) against the real per-season summary bundled with the offline source.
-- `upstream_checks_passed` (blocking): the cross-run guard found no failed blocking upstream
-  check (see `nba_backfill.guards`).
+Every table also carries the core's blocking `partition_ok` (`nba_backfill.assets.core`).
 """
 
 from __future__ import annotations
@@ -28,10 +27,9 @@ from functools import cache
 from pathlib import Path
 
 import pandas as pd
-from dagster import AssetCheckSpec, AssetKey
 
 from nba_backfill.assets.scrapers.schedule import FINAL_STATUS, SCRAPED_GAME_TYPES
-from nba_backfill.checks.results import Outcome, check_spec
+from nba_backfill.checks.results import CheckDef, Outcome
 
 checks: list = []
 
@@ -41,8 +39,6 @@ POINTS_MATCH = "points_match"
 KEYS_UNIQUE = "keys_unique"
 KEYS_NOT_NULL = "keys_not_null"
 POINTS_DISTRIBUTION = "points_distribution"
-UPSTREAM_CHECKS_PASSED = "upstream_checks_passed"
-
 MIN_PLAYERS_PER_TEAM = 5
 DISTRIBUTION_Z_MAX = 5.0
 """Largest |z| of a date's mean (points or minutes per player-game) vs the season summary.
@@ -55,42 +51,36 @@ DISTRIBUTION_SUMMARY = (
 )
 
 
-def raw_check_specs(asset_key: AssetKey, *, grain: str, keys: Sequence[str],
-                    not_null: Sequence[str], points: str | None,
-                    distribution: bool) -> list[AssetCheckSpec]:
-    """The check specs of one raw table (grain: game, team, player or event)."""
-    specs = [
-        check_spec(asset_key, UPSTREAM_CHECKS_PASSED,
-                   "No blocking check failed on an upstream partition this date reads.",
-                   blocking=True),
-        check_spec(asset_key, KEYS_UNIQUE, f"One row per ({', '.join(keys)}).", blocking=True),
-        check_spec(asset_key, KEYS_NOT_NULL, f"No NULL in {', '.join(not_null)}.", blocking=True),
+def raw_check_defs(*, grain: str, keys: Sequence[str], not_null: Sequence[str],
+                   points: str | None, distribution: bool) -> tuple[CheckDef, ...]:
+    """The checks of one raw table (grain: game, team, player or event)."""
+    defs = [
+        CheckDef(KEYS_UNIQUE, f"One row per ({', '.join(keys)}).", blocking=True),
+        CheckDef(KEYS_NOT_NULL, f"No NULL in {', '.join(not_null)}.", blocking=True),
     ]
     if grain != "game":
-        specs.append(check_spec(
-            asset_key, GAMES_COMPLETE,
-            "Every Final game of the date's schedule is present and no other game.", blocking=True))
+        defs.append(CheckDef(GAMES_COMPLETE,
+                             "Every Final game of the date's schedule is present and no other game.",
+                             blocking=True))
     if grain == "team":
-        specs.append(check_spec(asset_key, TEAMS_COMPLETE,
-                                "Exactly the home and the away team row for every game.",
-                                blocking=True))
+        defs.append(CheckDef(TEAMS_COMPLETE, "Exactly the home and the away team row for every game.",
+                             blocking=True))
     if grain == "player":
-        specs.append(check_spec(
-            asset_key, TEAMS_COMPLETE,
-            f"Both teams of every game with at least {MIN_PLAYERS_PER_TEAM} players who played.",
-            blocking=True))
+        defs.append(CheckDef(TEAMS_COMPLETE,
+                             f"Both teams of every game with at least {MIN_PLAYERS_PER_TEAM} players who played.",
+                             blocking=True))
     if points:
-        specs.append(check_spec(
-            asset_key, POINTS_MATCH,
+        defs.append(CheckDef(
+            POINTS_MATCH,
             f"{points} per team (summed over players; final score for play-by-play) equals the "
             "schedule's final score.", blocking=True))
     if distribution:
-        specs.append(check_spec(
-            asset_key, POINTS_DISTRIBUTION,
+        defs.append(CheckDef(
+            POINTS_DISTRIBUTION,
             "Mean points and minutes per player-game within "
             f"{DISTRIBUTION_Z_MAX} standard errors of the season's real distribution.",
             blocking=False))
-    return specs
+    return tuple(defs)
 
 
 # --- the schedule's view of a date ------------------------------------------------------------
@@ -256,8 +246,3 @@ def points_distribution(frame: pd.DataFrame, season_year: int | None, points: st
             offending.append(f"{column}: mean {values.mean():.2f} vs {mean} (z={z:.1f})")
     return Outcome(not offending, counts, offending,
                    f"distribution off for season {label}: {'; '.join(offending)}" if offending else "")
-
-
-def upstream_checks_passed(reasons: Sequence[str]) -> Outcome:
-    return Outcome(not reasons, {"failed_upstream_checks": len(reasons)}, list(reasons),
-                   "; ".join(reasons[:5]))

@@ -26,14 +26,15 @@ from dagster import (
     AssetKey,
 )
 
-from dagster._core.definitions.asset_checks.asset_check_evaluation import (
-    AssetCheckEvaluationTargetMaterializationData,
-)
-from dagster._core.storage.event_log.base import AssetRecordsFilter
+from nba_backfill.compat import AssetCheckEvaluationTargetMaterializationData, AssetRecordsFilter
 
 from nba_backfill.partitions import DAILY_PARTITIONS
 
 SAMPLE_SIZE = 10
+
+PARTITION_OK = "partition_ok"
+"""The table-asset core's blocking check: the partition holds rows that passed (outcome ok), or it
+was blocked/failed, with the cause (`nba_backfill.assets.core.outcome`)."""
 
 _BLOCKING: dict[AssetKey, set[str]] = {}
 
@@ -64,6 +65,15 @@ def check_spec(
     )
 
 
+@dataclass(frozen=True)
+class CheckDef:
+    """A per-partition check of a table (blocking = ERROR and gates the partition's write)."""
+
+    name: str
+    description: str
+    blocking: bool = False
+
+
 @dataclass
 class Outcome:
     """One check's result for one partition: pass/fail, counts and a sample of offending keys."""
@@ -72,9 +82,11 @@ class Outcome:
     counts: dict[str, int | float] = field(default_factory=dict)
     offending: list[str] = field(default_factory=list)
     message: str = ""
+    extra: dict[str, str | int | float] = field(default_factory=dict)
+    """Further metadata of this partition's result (e.g. `partition_ok`'s outcome and cause)."""
 
     def metadata(self) -> dict[str, Any]:
-        meta: dict[str, Any] = dict(self.counts)
+        meta: dict[str, Any] = {**self.counts, **self.extra}
         meta["offending_count"] = len(self.offending)
         if self.offending:
             meta["offending_sample"] = ", ".join(map(str, self.offending[:SAMPLE_SIZE]))

@@ -48,8 +48,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 from dagster import EnvVar, InputContext, OutputContext, TableSchema
-from dagster._core.definitions.partitions.utils import TimeWindow
-from dagster._core.storage.db_io_manager import DbIOManager, DbTypeHandler, TableSlice
+from nba_backfill.compat import TimeWindow, DbIOManager, DbTypeHandler, TableSlice
 from dagster_gcp.bigquery.io_manager import BigQueryClient
 from dagster_gcp_pandas import BigQueryPandasIOManager
 from google.api_core.exceptions import Conflict, GoogleAPICallError, NotFound

@@ -14,7 +14,7 @@ from nba_backfill.assets.analytics import (
     upcoming_player_context,
     upcoming_team_context,
 )
-from nba_backfill.assets.analytics.factory import AnalyticsTable, build_table_asset
+from nba_backfill.assets.analytics.factory import AnalyticsTable, build_analytics_tables
 
 TABLES: tuple[AnalyticsTable, ...] = (
     team_offense.TABLE,
@@ -24,4 +24,4 @@ TABLES: tuple[AnalyticsTable, ...] = (
     upcoming_team_context.TABLE,
 )
 
-assets: list = [build_table_asset(table) for table in TABLES]
+assets: list = build_analytics_tables(TABLES)

@@ -6,7 +6,7 @@ UPGC, PGS. Season-to-date values come from the self-dependent accumulators in
 `season_totals.py` (see there why, and how a ranged run computes them sequentially).
 """
 
-from nba_backfill.assets.precompute.factory import build_precompute_asset
+from nba_backfill.assets.precompute.factory import build_precompute_tables
 from nba_backfill.assets.precompute.mlfs import MLFS
 from nba_backfill.assets.precompute.pcf import PCF
 from nba_backfill.assets.precompute.pdc import PDC
@@ -16,4 +16,4 @@ from nba_backfill.assets.precompute.tdza import TDZA
 
 SPECS = (TDZA, PSZA, PLAYER_SEASON_TOTALS, TEAM_SEASON_TOTALS, PCF, PDC, MLFS)
 
-assets: list = [build_precompute_asset(spec) for spec in SPECS]
+assets: list = build_precompute_tables(SPECS)

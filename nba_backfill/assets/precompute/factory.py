@@ -1,62 +1,53 @@
-"""One factory for every Phase 4 table: typed spec in, partitioned asset with checks out.
+"""Phase 4/5 on the table-asset core: a `PrecomputeSpec` becomes a `TableSpec`.
 
 Naming rule: asset key = [spec.layer, spec.table] (nba_precompute; the Phase 5 spec uses
 nba_predictions), group = layer, one DuckDB/BigQuery table of the same name, date column
 `spec.date_column` (partition_expr).
 
-What every Phase 4 step does, for each date of its (single or ranged) run, in date order:
-1. `blocked_partitions` (PREAMBLE guard): dates whose upstream inputs failed a blocking check
-   write no rows and fail `upstream_checks_passed`.
-2. Lookback (`lookback.py`): every upstream date of the date's windows *inside its season* must
+What the layer's compute does for each date of its (single or ranged) run, in date order (the
+guard, outcome, hashing, write and events are the core's, `nba_backfill.assets.core`):
+1. Lookback (`lookback.py`): every upstream date of the date's windows *inside its season* must
    be materialized and, on scheduled game days, hold rows; gaps are named by
-   `lookback_complete` (blocking). Rows are still computed from what exists, with completeness
-   columns that show the gap (accumulators stop instead: a gap breaks the season state).
-3. Season rules: every input frame is cut to [max(window start, opener), date) — windows never
+   `lookback_complete` (blocking): such a date is blocked and writes no rows.
+2. Season rules: every input frame is cut to [max(window start, opener), date) — windows never
    cross a season boundary even where a mapping over-declares previous-season partitions;
    bootstrap days (0–13 after the opener) write nothing (`bootstrap="skip"`), placeholder rows
    (`"placeholder"`) or are computed (`"compute"`, the season accumulators).
-4. Accumulators (`spec.accumulator`) carry season-to-date state: the date's state = the previous
+3. Accumulators (`spec.accumulator`) carry season-to-date state: the date's state = the previous
    in-season date's state + that date's games. They depend on themselves (PREVIOUS_DAY); in a
    ranged run the range is computed sequentially from the state before its first date (read
-   from the warehouse), so one run covers a whole season.
+   from the warehouse), so one run covers a whole season. A blocked or failed date breaks the
+   chain: the dates after it in the run are blocked too.
+4. A date whose computation raises fails alone, with the error as its cause.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 import pandas as pd
-from dagster import (
-    AssetDep,
-    AssetExecutionContext,
-    AssetIn,
-    AssetKey,
-    MetadataValue,
-    Output,
-    TimeWindowPartitionMapping,
-    asset,
-)
+from dagster import AssetDep, AssetExecutionContext, AssetKey, MetadataValue, TimeWindowPartitionMapping
 
-from nba_backfill.assets.common import WAREHOUSE_POOL, frame_metadata, partition_keys
+from nba_backfill.assets.core import (
+    Cause,
+    CauseKind,
+    CheckDef,
+    Computed,
+    RangeInput,
+    TableInput,
+    TableSpec,
+    build_table_assets,
+)
 from nba_backfill.assets.precompute.inputs import Table, prepare
 from nba_backfill.assets.precompute.lookback import gaps, restrict, window_keys
-from nba_backfill.assets.tables import Col, cluster_metadata, column_schema, conform
+from nba_backfill.assets.tables import Col, cluster_metadata
 from nba_backfill.checks import precompute as checks
-from nba_backfill.checks.results import Outcome, check_spec, emit_check
-from nba_backfill.guards import blocked_partitions
+from nba_backfill.checks.results import Outcome
 from nba_backfill.layers import PRECOMPUTE
-from nba_backfill.partitions import (
-    DAILY_PARTITIONS,
-    PREVIOUS_DAY,
-    TABLE_BACKFILL_POLICY,
-    all_partition_keys,
-)
-from nba_backfill.resources.warehouse import partition_expr
+from nba_backfill.partitions import PREVIOUS_DAY, all_partition_keys
 from nba_backfill.seasons import Season, season_for_date
 
 BOOTSTRAP_MODES = ("skip", "placeholder", "compute")
@@ -112,9 +103,8 @@ class ExtraCheck:
     blocking: bool = False
     description: str = ""
 
-    def spec(self, asset_key: AssetKey):
-        description = self.description or checks.DESCRIPTIONS[self.name]
-        return check_spec(asset_key, self.name, description, blocking=self.blocking)
+    def check_def(self) -> CheckDef:
+        return CheckDef(self.name, self.description or checks.DESCRIPTIONS[self.name], self.blocking)
 
 
 @dataclass(frozen=True)
@@ -172,30 +162,8 @@ class PrecomputeSpec:
     def all_cols(self) -> tuple[Col, ...]:
         return self.cols + (tuple(COMPLETENESS_COLS) if self.add_completeness_cols else ())
 
-    def check_specs(self) -> list:
-        common = checks.specs(self.key, [checks.UPSTREAM_CHECKS_PASSED, checks.LOOKBACK_COMPLETE, checks.KEYS_UNIQUE])
-        return common + [c.spec(self.key) for c in self.extra_checks]
-
-
-def data_hash(frame: pd.DataFrame, exclude=("data_hash", "processed_at")) -> pd.Series:
-    """16 hex chars per row: sha256 of the repr of the row's business values (call it on a
-    conformed frame so dtypes, hence reprs, do not depend on the batch the row came in)."""
-    cols = [c for c in frame.columns if c not in exclude]
-    hashes = [hashlib.sha256(repr(row).encode()).hexdigest()[:16] for row in frame[cols].itertuples(index=False, name=None)]
-    return pd.Series(hashes, index=frame.index, dtype="object")
-
-
-def _guard(context: AssetExecutionContext, keys: list[str], own: AssetKey) -> dict[str, list[str]]:
-    """`blocked_partitions`, minus an accumulator's own dates that this run recomputes."""
-    reasons = blocked_partitions(context, keys, own)
-    prefix = f"{own.to_user_string()} ["
-    recomputed = set(keys)
-    out: dict[str, list[str]] = {}
-    for key, rs in reasons.items():
-        kept = [r for r in rs if not (r.startswith(prefix) and r[len(prefix) : len(prefix) + 10] in recomputed)]
-        if kept:
-            out[key] = kept
-    return out
+    def check_defs(self) -> list[CheckDef]:
+        return checks.defs([checks.LOOKBACK_COMPLETE, checks.KEYS_UNIQUE]) + [c.check_def() for c in self.extra_checks]
 
 
 def _load_previous_state(context: AssetExecutionContext, spec: PrecomputeSpec, prev_key: str) -> pd.DataFrame:
@@ -217,199 +185,149 @@ def _all_keys() -> tuple[list[str], dict[str, int]]:
 
 
 @dataclass
-class RangeResult:
-    """What `compute_range` made of a run's dates: the conformed rows and, per date, its context,
-    check inputs and row count."""
+class Sources:
+    """What a Phase 4 compute reads besides its input frames: the upstream partitions that exist
+    (param -> keys), an accumulator's own existing dates and how to read the state before the
+    first date. The asset takes them from the instance and the warehouse; the pandas floor of
+    `benchmarks/` passes plain values."""
 
-    frame: pd.DataFrame
-    days: dict[str, Day]
-    lookback: dict[str, Outcome]
-    upstream_ok: dict[str, Outcome]
-    per_day_rows: dict[str, int]
-    skipped: dict[str, str]
-    blocked: dict[str, list[str]]
+    materialized: dict[str, set[str]]
+    own_materialized: set[str] | frozenset[str] = frozenset()
+    previous_state: Callable[[str], pd.DataFrame] | None = None
 
 
-def compute_range(
-    spec: PrecomputeSpec,
-    keys: list[str],
-    frames: dict[str, pd.DataFrame],
-    *,
-    materialized: dict[str, set[str]],
-    blocked: dict[str, list[str]] | None = None,
-    own_materialized: set[str] | frozenset[str] = frozenset(),
-    previous_state: Callable[[str], pd.DataFrame] | None = None,
-) -> RangeResult:
-    """Steps 1–4 of the module docstring for `keys` in date order, without Dagster: `frames` are
-    the prepared inputs (param -> frame), `materialized` the upstream partitions that exist
-    (param -> keys), `blocked` the guard's verdicts, `own_materialized`/`previous_state` an
-    accumulator's existing dates and how to read the state before the first key. The asset calls
-    it with what its run loaded; `benchmarks/pandas_floor.py` with plain tables."""
+def _sources(spec: PrecomputeSpec, context) -> Sources:
+    instance = context.instance
+    return Sources(
+        materialized={i.param: instance.get_materialized_partitions(i.table.key) for i in spec.inputs},
+        own_materialized=instance.get_materialized_partitions(spec.key) if spec.accumulator else frozenset(),
+        previous_state=lambda prev_key: _load_previous_state(context, spec, prev_key),
+    )
+
+
+def compute(spec: PrecomputeSpec, rin: RangeInput, sources: Sources | None = None) -> Computed:
+    """Steps 2-4 of the module docstring for every date of the run, in date order (the core's
+    compute of a Phase 4/5 table). A date that raises fails alone (and, for an accumulator,
+    breaks the season state of the dates after it in the run)."""
     name = spec.key.to_user_string()
-    blocked = blocked or {}
+    sources = sources if sources is not None else _sources(spec, rin.context)
+    frames = {i.param: prepare(rin.frames.get(i.param), i.table, name) for i in spec.inputs}
     all_keys, index = _all_keys()
     outputs: list[pd.DataFrame] = []
     days: dict[str, Day] = {}
     lookback: dict[str, Outcome] = {}
-    upstream_ok: dict[str, Outcome] = {}
-    per_day_rows: dict[str, int] = {}
+    failed: dict[str, Cause] = {}
     skipped: dict[str, str] = {}
     state: pd.DataFrame | None = None
     chain_broken: str | None = None
-    for key in keys:
+    for key in rin.keys:
         day = dt.date.fromisoformat(key)
         season = season_for_date(day)
         if season is None:  # DAILY_PARTITIONS holds in-season days only
             raise ValueError(f"{name}: partition {key} is outside every season")
-        restricted = {
-            i.param: restrict(frames[i.param], i.table.date_column, day, season, i.mapping) for i in spec.inputs
-        }
-        ctx = Day(key=key, day=day, season=season, frames=restricted)
+        ctx = Day(key=key, day=day, season=season, frames={
+            i.param: restrict(frames[i.param], i.table.date_column, day, season, i.mapping) for i in spec.inputs})
         days[key] = ctx
         reason = spec.skip(ctx) if spec.skip is not None else None
         if reason:
             skipped[key] = reason
             lookback[key] = Outcome(True, {"applies": 0}, message=reason)
-            upstream_ok[key] = Outcome(True, {"applies": 0}, message=reason)
-            per_day_rows[key] = 0
             continue
-        missing = gaps(ctx, spec, all_keys, index, materialized) if key not in blocked else {}
-        reasons = list(blocked.get(key, []))
+        blocked = key in rin.blocked
+        missing = gaps(ctx, spec, all_keys, index, sources.materialized) if not blocked else {}
+        reasons: list[str] = []
         if spec.accumulator:
             prev = window_keys(all_keys, index, key, PREVIOUS_DAY, season)
             if not prev:  # the opener: season-to-date state starts empty
                 state, chain_broken = _empty_state(spec), None
-            elif key == keys[0]:
-                if prev[0] in own_materialized and previous_state is not None:
-                    state, chain_broken = previous_state(prev[0]), None
+            elif key == rin.keys[0]:
+                if prev[0] in sources.own_materialized and sources.previous_state is not None:
+                    state, chain_broken = sources.previous_state(prev[0]), None
                 else:
                     missing[name] = [prev[0]]
                     state, chain_broken = None, prev[0]
-            if chain_broken is None and (missing or reasons):
-                chain_broken = key  # this date's state would be wrong: stop the chain here
             if chain_broken is not None and chain_broken != key and name not in missing:
                 reasons.append(f"{name}: season-to-date state chain broken at {chain_broken}")
             ctx.state = state
         ctx.lookback_missing = missing
-        upstream_ok[key] = checks.upstream_checks_passed(list(blocked.get(key, [])))
         lookback[key] = checks.lookback_complete(missing, reasons)
-        if key in blocked or (spec.accumulator and chain_broken is not None):
+        if blocked or missing or reasons:
+            if spec.accumulator and chain_broken is None:
+                chain_broken = key  # this date's state would be wrong: stop the chain here
             state = None
-            per_day_rows[key] = 0
             continue
         if season.is_bootstrap(day) and spec.bootstrap == "skip":
-            per_day_rows[key] = 0
             continue
-        if season.is_bootstrap(day) and spec.bootstrap == "placeholder":
-            frame = spec.placeholder(ctx)
-        else:
-            frame = spec.compute(ctx)
+        try:
+            frame = spec.placeholder(ctx) if season.is_bootstrap(day) and spec.bootstrap == "placeholder" else spec.compute(ctx)
+        except Exception as exc:  # noqa: BLE001 - the date's cause; the other dates go on
+            failed[key] = Cause(CauseKind.COMPUTE_ERROR, f"{key}: {type(exc).__name__}: {str(exc)[:500]}")
+            if spec.accumulator:
+                chain_broken, state = key, None
+            continue
         frame = frame.copy()
         frame[spec.date_column] = day
         if spec.accumulator:
             state = frame
-        per_day_rows[key] = len(frame)
         outputs.append(frame)
-
-    cols = list(spec.all_cols)
-    filled = [o for o in outputs if len(o)] or outputs  # empty days add no rows, only dtype noise
-    result = pd.concat(filled, ignore_index=True) if filled else pd.DataFrame(columns=[c.name for c in cols])
-    for c in cols:
-        if c.name not in result.columns:
-            result[c.name] = pd.NA
-    result = conform(result, cols)
-    if {"data_hash", "processed_at"} <= {c.name for c in cols} and len(result):
-        # hashed after conform: the same row hashes the same in a single or a ranged run
-        result["data_hash"] = data_hash(result).astype("string")
-        result["processed_at"] = pd.Timestamp.now(tz="UTC")
-    return RangeResult(result, days, lookback, upstream_ok, per_day_rows, skipped, blocked)
+    filled = [o for o in outputs if len(o)]  # empty days add no rows, only dtype noise
+    rows = pd.concat(filled, ignore_index=True) if filled else pd.DataFrame(columns=[c.name for c in spec.all_cols])
+    return Computed(
+        rows=rows,
+        failed=failed,
+        state={"days": days, "lookback": lookback, "skipped": skipped},
+        metadata={k: {"bootstrap": days[k].is_bootstrap} for k in days}
+        | {k: {"skipped": r} for k, r in skipped.items()},
+        step_metadata={"bootstrap_partitions": sum(1 for d in days.values() if d.is_bootstrap),
+                       **({"skipped_partitions": MetadataValue.json(skipped)} if skipped else {})},
+    )
 
 
-def check_outcomes(spec: PrecomputeSpec, computed: RangeResult) -> list[tuple[str, dict[str, Outcome], bool]]:
-    """(check name, outcome per date, blocking) for every check of `spec` over a computed range."""
-    keys = list(computed.days)
-    result = computed.frame
-    groups = dict(tuple(result.groupby(spec.date_column, sort=False))) if len(result) else {}
-    by_day = {k: groups.get(computed.days[k].day, result.iloc[0:0]) for k in keys}  # one pass, not one mask per date
-    out = [
-        (checks.UPSTREAM_CHECKS_PASSED, computed.upstream_ok, True),
-        (checks.LOOKBACK_COMPLETE, computed.lookback, True),
-        (checks.KEYS_UNIQUE, {k: checks.keys_unique(by_day[k], list(spec.key_columns)) for k in keys}, True),
-    ]
+def evaluate(spec: PrecomputeSpec, computed: Computed, rows_by_key: Mapping[str, pd.DataFrame]) -> dict[str, dict[str, Outcome]]:
+    """(check -> date -> outcome) for every check of `spec` over the computed dates."""
+    days, lookback, skipped = computed.state["days"], computed.state["lookback"], computed.state["skipped"]
+    keys = list(rows_by_key)
+    out = {
+        checks.LOOKBACK_COMPLETE: {k: lookback[k] for k in keys},
+        checks.KEYS_UNIQUE: {k: checks.keys_unique(rows_by_key[k], list(spec.key_columns)) for k in keys},
+    }
     for extra in spec.extra_checks:
-        outcomes = {
-            k: Outcome(True, {"applies": 0}, message=computed.skipped[k])
-            if k in computed.skipped
-            else extra.evaluate(by_day[k], computed.days[k])
+        out[extra.name] = {
+            k: Outcome(True, {"applies": 0}, message=skipped[k]) if k in skipped else extra.evaluate(rows_by_key[k], days[k])
             for k in keys
         }
-        out.append((extra.name, outcomes, extra.blocking))
     return out
 
 
-def build_precompute_asset(spec: PrecomputeSpec):
-    """A daily-partitioned table asset for `spec` (see the module docstring)."""
-    cols = list(spec.all_cols)
-    ins = {
-        i.param: AssetIn(key=i.table.key, partition_mapping=i.mapping) if i.mapping else AssetIn(key=i.table.key)
-        for i in spec.inputs
-    }
-    deps = [AssetDep(spec.key, partition_mapping=PREVIOUS_DAY)] if spec.accumulator else []
-    name = spec.key.to_user_string()
-
-    @asset(
+def table_spec(spec: PrecomputeSpec) -> TableSpec:
+    """The core spec of one Phase 4/5 table."""
+    return TableSpec(
         key=spec.key,
-        group_name=spec.layer,
-        description=spec.doc,
-        partitions_def=DAILY_PARTITIONS,
-        backfill_policy=TABLE_BACKFILL_POLICY,
-        pool=WAREHOUSE_POOL,
-        io_manager_key="io_manager",
-        required_resource_keys={"warehouse"} if spec.accumulator else set(),
-        owners=["team:nba-data"],
-        kinds={"pandas"},
+        doc=spec.doc,
+        columns=spec.all_cols,
+        date_column=spec.date_column,
+        key_columns=spec.key_columns,
+        inputs=tuple(TableInput(i.param, i.table.key, i.mapping, _window(i.mapping)) for i in spec.inputs),
+        compute=lambda rin, spec=spec: compute(spec, rin),
+        evaluate=lambda computed, rows, spec=spec: evaluate(spec, computed, rows),
+        checks=tuple(spec.check_defs()),
         code_version=spec.code_version,
-        metadata={
-            "partition_expr": partition_expr(spec.date_column),
-            "dagster/column_schema": column_schema(cols),
-            "grain_key": ", ".join((spec.date_column, *spec.key_columns)),
-            **cluster_metadata(spec.table, spec.clustering, cols),
-        },
-        check_specs=spec.check_specs(),
-        ins=ins,
-        deps=deps,
+        deps=(AssetDep(spec.key, partition_mapping=PREVIOUS_DAY),) if spec.accumulator else (),
+        lookback_checks=frozenset({checks.LOOKBACK_COMPLETE}),
+        cluster_by=spec.clustering,
+        isolate_errors=False,  # the per-date loop isolates dates itself
+        self_dependent=spec.accumulator,
     )
-    def _asset(context, **loaded):
-        started = time.perf_counter()
-        keys = partition_keys(context)
-        computed = compute_range(
-            spec,
-            keys,
-            {i.param: prepare(loaded.get(i.param), i.table, name) for i in spec.inputs},
-            materialized={i.param: context.instance.get_materialized_partitions(i.table.key) for i in spec.inputs},
-            blocked=_guard(context, keys, spec.key),
-            own_materialized=context.instance.get_materialized_partitions(spec.key) if spec.accumulator else set(),
-            previous_state=lambda prev_key: _load_previous_state(context, spec, prev_key),
-        )
-        result = computed.frame
-        yield Output(
-            result,
-            metadata=frame_metadata(
-                result,
-                partitions=len(keys),
-                rows_per_day=MetadataValue.json(computed.per_day_rows),
-                entities=int(result[spec.key_columns[0]].nunique()) if len(result) else 0,
-                blocked_partitions=len(computed.blocked),
-                lookback_incomplete_partitions=sum(1 for o in computed.lookback.values() if not o.passed),
-                bootstrap_partitions=sum(1 for d in computed.days.values() if d.is_bootstrap),
-                **({"skipped_partitions": MetadataValue.json(computed.skipped)} if computed.skipped else {}),
-                seconds=round(time.perf_counter() - started, 3),
-            ),
-        )
-        for check_name, outcomes, blocking in check_outcomes(spec, computed):
-            yield emit_check(context, spec.key, check_name, outcomes, blocking=blocking)
 
-    return _asset
+
+def _window(mapping) -> str:
+    if mapping is None:
+        return "same date"
+    return f"partitions {mapping.start_offset}..{mapping.end_offset}, cut at the season opener"
+
+
+def build_precompute_tables(specs) -> list:
+    return build_table_assets([table_spec(s) for s in specs])
 
 
 def _empty_state(spec: PrecomputeSpec) -> pd.DataFrame:

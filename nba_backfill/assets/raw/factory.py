@@ -1,59 +1,58 @@
-"""One factory turns every `RawSpec` into a Phase 2 table asset.
+"""Phase 2 on the table-asset core: a `RawSpec` becomes a `TableSpec` whose compute parses the lake.
 
 Naming rule: the spec `name` becomes the asset `nba_raw/<name>` = table `nba_raw.<name>`, group
-nba_raw. Every table:
-- depends on its lake asset `nba_lake/<lake>` for the same date (`deps=[AssetDep(...)]`: the
-  lake is read through the `lake` resource, not an IO manager), and — except the schedule
-  itself — on `nba_raw.nbac_schedule` (same date) for the games a date must have;
-- calls `blocked_partitions` first: blocked dates get no rows and a failed
-  `upstream_checks_passed`;
-- parses every lake object under `<lake kind>/<date>/` of every date of the run with its pure
-  parser; a malformed object fails the step naming the partition, object key and first bad
-  field, before anything is written (the IO manager replaces the whole range in one
-  transaction, so nothing is ever half-written);
-- returns the conformed frame (declared `dagster/column_schema`, `partition_expr` on
-  game_date) and its checks, one evaluation per partition.
+nba_raw. Every table depends on its lake asset `nba_lake/<lake>` for the same date (read through
+the `lake` resource, not an IO manager) and — except the schedule itself — reads
+`nba_raw.nbac_schedule` (same date) for the games a date must have; tables that map player ids
+read `nba_raw.nbac_player_boxscore` too.
+
+Per date of the run: every object under `<lake kind>/<date>/` is read and parsed by the table's
+pure parser. A malformed object (invalid JSON, a field of the wrong shape, "0 rows, expected 1")
+fails **that date only**, naming the object and the first bad field, with the lake partition to
+re-scrape; the other dates are written. A completeness check that finds a scheduled game missing
+means the landed data is incomplete: the date fails with the lake partition to re-scrape too.
 """
 
+from __future__ import annotations
+
 import datetime as dt
-import time
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from dagster import (
-    AssetDep,
-    AssetExecutionContext,
-    AssetIn,
-    AssetKey,
-    Failure,
-    MetadataValue,
-    Output,
-    asset,
-)
+from dagster import AssetDep, AssetKey
 
-from nba_backfill.assets.common import WAREHOUSE_POOL, frame_metadata, partition_keys
+from nba_backfill.assets.core import (
+    Cause,
+    CauseKind,
+    Computed,
+    RangeInput,
+    TableInput,
+    TableSpec,
+    build_table_assets,
+)
 from nba_backfill.assets.raw.parsing import GameRef, ParseContext, ParseError
 from nba_backfill.assets.raw.specs import GRAINS, RawSpec
-from nba_backfill.assets.tables import cluster_metadata, column_schema, conform
+from nba_backfill.assets.tables import conform
 from nba_backfill.checks import raw as checks
-from nba_backfill.checks.results import Outcome, emit_check
-from nba_backfill.guards import blocked_partitions
+from nba_backfill.checks.results import Outcome
 from nba_backfill.layers import LAKE, RAW
-from nba_backfill.partitions import DAILY_PARTITIONS, TABLE_BACKFILL_POLICY
 from nba_backfill.resources.lake import Lake
-from nba_backfill.resources.warehouse import partition_expr
 
 CODE_VERSION = "1"
 SCHEDULE = AssetKey([RAW, "nbac_schedule"])
 PLAYER_BOXSCORE = AssetKey([RAW, "nbac_player_boxscore"])
+CONFORM_CHUNK_ROWS = 20_000
+"""Parsed rows conformed per batch: large enough that the per-batch cost vanishes (a date has
+30-5,000 rows), small enough that the unconformed objects never hold a season."""
+_NO_GAMES = pd.DataFrame(columns=["game_id"])
 
 
 def raw_key(name: str) -> AssetKey:
     return AssetKey([RAW, name])
 
 
-def _by_day(frame: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
+def by_day(frame: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
     """A loaded input split per partition key (DATE columns come back as datetime64)."""
     if frame is None or frame.empty:
         return {}
@@ -69,25 +68,109 @@ def game_refs(schedule_day: pd.DataFrame) -> dict[str, GameRef]:
     }
 
 
-def read_objects(lake: Lake, prefix: str, asset_name: str, day: str) -> dict[str, Any]:
+class LandedDataError(Exception):
+    """A landed object of one date that cannot be parsed (the date's cause)."""
+
+    def __init__(self, kind: CauseKind, text: str):
+        self.kind, self.text = kind, text
+        super().__init__(text)
+
+
+def read_objects(lake: Lake, prefix: str, day: str) -> dict[str, Any]:
     objects = {}
     for key in lake.list_keys(prefix):
         try:
             objects[key] = lake.read_json(key)
         except ValueError as exc:
-            raise Failure(
-                description=f"{asset_name} partition {day}: landed object {key} is not valid JSON: {exc}",
-                metadata={"partition": day, "object": key},
-            ) from None
+            raise LandedDataError(CauseKind.LANDED_OBJECT_MALFORMED,
+                                  f"{day}: landed object {key} is not valid JSON: {exc}") from None
     return objects
 
 
-def _blocked_outcome(reasons: list[str]) -> Outcome:
-    return Outcome(False, {"rows": 0}, [], f"not evaluated, partition blocked: {'; '.join(reasons[:3])}")
+def parse_rows(spec: RawSpec, day: str, objects: dict[str, Any], schedule_day: pd.DataFrame,
+               players_day: pd.DataFrame | None) -> pd.DataFrame:
+    """The parsed rows of one date, not yet conformed; `LandedDataError` naming the object and
+    field if a landed object is malformed."""
+    lookups = {}
+    if spec.player_lookups and players_day is not None:
+        lookups = dict(zip(players_day["player_id"].astype(int), players_day["player_lookup"]))
+    ctx = ParseContext(day=dt.date.fromisoformat(day),
+                       games=game_refs(schedule_day) if len(schedule_day) else {},
+                       player_lookups=lookups)
+    try:
+        rows = spec.parse(objects, ctx)
+    except ParseError as exc:
+        raise LandedDataError(CauseKind.LANDED_OBJECT_MALFORMED,
+                              f"{day}: malformed landed object {exc.key}: {exc.cause}") from None
+    return pd.DataFrame(rows, columns=[c.name for c in spec.cols])
 
 
-def evaluate(spec: RawSpec, frame: pd.DataFrame, expected: pd.DataFrame,
-             season_year: int | None) -> dict[str, Outcome]:
+def _conform_batch(spec: RawSpec, parsed: dict[str, pd.DataFrame], failed: dict[str, Cause]) -> pd.DataFrame:
+    """The parsed dates conformed in one pass; a date whose values do not fit the declared types
+    fails alone (found by conforming the dates one by one only when the batch does not fit)."""
+    filled = [f.assign(processed_at=pd.NaT) for f in parsed.values() if len(f)]
+    if not filled:
+        return conform(pd.DataFrame({c.name: [] for c in spec.cols}), spec.cols)
+    try:
+        return conform(pd.concat(filled, ignore_index=True), spec.cols)
+    except (ValueError, TypeError):
+        good = []
+        for day, frame in parsed.items():
+            try:
+                good.append(conform(frame.assign(processed_at=pd.NaT), spec.cols))
+            except (ValueError, TypeError) as exc:
+                failed[day] = Cause(CauseKind.LANDED_OBJECT_MALFORMED,
+                                    f"{day}: rows do not fit the declared column types: {exc}")
+        return pd.concat(good, ignore_index=True) if good else _conform_batch(spec, {}, failed)
+
+
+def compute(spec: RawSpec, rin: RangeInput, lake: Lake | None = None) -> Computed:
+    """Parse every open date of the run (the core's compute of a raw table)."""
+    lake = lake if lake is not None else rin.context.resources.lake
+    schedules = by_day(rin.frames.get("schedule"))
+    players = by_day(rin.frames.get("player_boxscore"))
+    failed: dict[str, Cause] = {}
+    batches: list[pd.DataFrame] = []
+    parsed: dict[str, pd.DataFrame] = {}
+    objects_read: dict[str, int] = {}
+    for day in rin.open_keys:
+        try:
+            objects = read_objects(lake, f"{spec.lake_prefix_kind}/{day}/", day)
+            objects_read[day] = len(objects)
+            parsed[day] = parse_rows(spec, day, objects, schedules.get(day, _NO_GAMES), players.get(day))
+        except LandedDataError as exc:
+            failed[day] = Cause(exc.kind, exc.text)
+            continue
+        if sum(map(len, parsed.values())) >= CONFORM_CHUNK_ROWS:
+            batches.append(_conform_batch(spec, parsed, failed))
+            parsed.clear()
+    if parsed or not batches:
+        batches.append(_conform_batch(spec, parsed, failed))
+    batches = [b for b in batches if len(b)] or batches[:1]
+    rows = pd.concat(batches, ignore_index=True) if len(batches) > 1 else batches[0]
+    return Computed(
+        rows=rows.drop(columns=["processed_at"]),
+        failed=failed,
+        state={"schedules": schedules},
+        metadata={day: {"objects_read": n} for day, n in objects_read.items()},
+        step_metadata={"objects_read": int(np.sum(list(objects_read.values()) or [0]))},
+    )
+
+
+def evaluate(spec: RawSpec, computed: Computed, rows_by_key: dict[str, pd.DataFrame]) -> dict[str, dict[str, Outcome]]:
+    """Every data check of `spec` for each computed date."""
+    schedules = computed.state["schedules"]
+    out: dict[str, dict[str, Outcome]] = {}
+    for day, frame in rows_by_key.items():
+        expected = checks.expected_games(frame if spec.name == SCHEDULE.path[-1] else schedules.get(day, _NO_GAMES))
+        season_year = int(frame["season_year"].iloc[0]) if "season_year" in frame and len(frame) else None
+        for name, outcome in evaluate_day(spec, frame, expected, season_year).items():
+            out.setdefault(name, {})[day] = outcome
+    return out
+
+
+def evaluate_day(spec: RawSpec, frame: pd.DataFrame, expected: pd.DataFrame,
+                 season_year: int | None) -> dict[str, Outcome]:
     """Every data check of `spec` for one date (name -> outcome)."""
     out = {
         checks.KEYS_UNIQUE: checks.keys_unique(frame, spec.keys),
@@ -105,177 +188,40 @@ def evaluate(spec: RawSpec, frame: pd.DataFrame, expected: pd.DataFrame,
     return out
 
 
-def parse_rows(spec: RawSpec, day: str, objects: dict[str, Any], schedule_day: pd.DataFrame,
-               players_day: pd.DataFrame | None) -> pd.DataFrame:
-    """The parsed rows of one date, not yet conformed; Failure naming partition, object and field
-    if a landed object is malformed."""
-    asset_name = raw_key(spec.name).to_user_string()
-    lookups = {}
-    if spec.player_lookups and players_day is not None:
-        lookups = dict(zip(players_day["player_id"].astype(int), players_day["player_lookup"]))
-    ctx = ParseContext(day=dt.date.fromisoformat(day),
-                       games=game_refs(schedule_day) if len(schedule_day) else {},
-                       player_lookups=lookups)
-    try:
-        rows = spec.parse(objects, ctx)
-    except ParseError as exc:
-        raise Failure(
-            description=f"{asset_name} partition {day}: malformed landed object {exc.key}: "
-            f"{exc.cause}. Nothing was written for the run's range.",
-            metadata={"partition": day, "object": exc.key, "cause": exc.cause},
-        ) from None
-    return pd.DataFrame(rows, columns=[c.name for c in spec.cols])
+def check_defs(spec: RawSpec):
+    return checks.raw_check_defs(grain=spec.grain, keys=spec.keys, not_null=spec.not_null,
+                                 points=spec.points, distribution=spec.distribution)
 
 
-def _conform_range(spec: RawSpec, parsed: dict[str, pd.DataFrame],
-                   processed_at: pd.Timestamp) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-    """All parsed dates conformed in one pass (per-date conversion cost ~15 ms x 21 tables x
-    every date of a season), split back per date. A value that does not fit fails naming the
-    first date it occurs on."""
-    asset_name = raw_key(spec.name).to_user_string()
-    filled = [f for f in parsed.values() if len(f)]
-    whole = pd.concat(filled, ignore_index=True) if filled else pd.DataFrame(
-        columns=[c.name for c in spec.cols])
-    whole["processed_at"] = processed_at
-    try:
-        df = conform(whole, spec.cols)
-    except (ValueError, TypeError):
-        for day, frame in parsed.items():  # find the date, for the message
-            try:
-                conform(frame.assign(processed_at=processed_at), spec.cols)
-            except (ValueError, TypeError) as exc:
-                raise Failure(description=f"{asset_name} partition {day}: rows do not fit the "
-                                          f"declared column types: {exc}") from None
-        raise
-    empty = df.iloc[0:0]
-    sizes = [len(f) for f in parsed.values()]
-    bounds = np.cumsum([0, *sizes])
-    per_day = {day: (df.iloc[bounds[i]:bounds[i + 1]].reset_index(drop=True) if sizes[i] else empty)
-               for i, day in enumerate(parsed)}
-    return df, per_day
-
-
-def parse_range(spec: RawSpec, lake: Lake, days: list[str], *,
-                schedules: dict[str, pd.DataFrame], players: dict[str, pd.DataFrame],
-                blocked: dict[str, list[str]] | None = None,
-                processed_at: pd.Timestamp | None = None,
-                ) -> tuple[pd.DataFrame, dict[str, dict[str, Outcome]], int]:
-    """Every date of a run, without Dagster: (conformed rows of the whole range, check name ->
-    date -> outcome, lake objects read). `schedules`/`players` are the loaded inputs split per
-    date (`_by_day`), `blocked` the guard's verdicts. The asset calls it; so does the pandas
-    floor of `benchmarks/`."""
-    asset_name = raw_key(spec.name).to_user_string()
-    blocked = blocked or {}
-    processed_at = processed_at if processed_at is not None else pd.Timestamp.now(tz="UTC")
-    results: dict[str, dict[str, Outcome]] = {c.name: {} for c in _check_specs(spec)}
-    conformed: list[pd.DataFrame] = []
-    parsed: dict[str, pd.DataFrame] = {}  # dates parsed and not yet conformed
-    objects_read = 0
-
-    def flush() -> None:
-        """Conform the parsed dates held so far and run their checks (bounded memory: parsed
-        rows are object columns, several times the size of conformed ones)."""
-        chunk, per_day = _conform_range(spec, parsed, processed_at)
-        conformed.append(chunk)
-        for day, frame in per_day.items():
-            schedule_day = schedules.get(day, _NO_GAMES)
-            expected = checks.expected_games(frame if spec.name == SCHEDULE.path[-1] else schedule_day)
-            season_year = int(frame["season_year"].iloc[0]) if "season_year" in frame and len(frame) else None
-            results[checks.UPSTREAM_CHECKS_PASSED][day] = checks.upstream_checks_passed([])
-            for name, outcome in evaluate(spec, frame, expected, season_year).items():
-                results[name][day] = outcome
-        parsed.clear()
-
-    for day in days:
-        if day in blocked:
-            for name in results:
-                results[name][day] = (checks.upstream_checks_passed(blocked[day])
-                                      if name == checks.UPSTREAM_CHECKS_PASSED
-                                      else _blocked_outcome(blocked[day]))
-            continue
-        objects = read_objects(lake, f"{spec.lake_prefix_kind}/{day}/", asset_name, day)
-        objects_read += len(objects)
-        parsed[day] = parse_rows(spec, day, objects, schedules.get(day, _NO_GAMES), players.get(day))
-        if sum(map(len, parsed.values())) >= CONFORM_CHUNK_ROWS:
-            flush()
-    if parsed or not conformed:  # the rest; an empty range still gets its typed empty frame
-        flush()
-    filled = [c for c in conformed if len(c)] or conformed[:1]
-    df = pd.concat(filled, ignore_index=True) if len(filled) > 1 else filled[0]
-    in_order = {name: {d: by_day[d] for d in days if d in by_day} for name, by_day in results.items()}
-    return df, in_order, objects_read
-
-
-_NO_GAMES = pd.DataFrame(columns=["game_id"])
-CONFORM_CHUNK_ROWS = 20_000
-"""Parsed rows conformed per batch: large enough that the per-batch cost vanishes (a date has
-30-5,000 rows), small enough that the unconformed objects never hold a season."""
-
-
-def _check_specs(spec: RawSpec) -> list:
-    return checks.raw_check_specs(raw_key(spec.name), grain=spec.grain, keys=spec.keys,
-                                  not_null=spec.not_null, points=spec.points,
-                                  distribution=spec.distribution)
-
-
-def build_raw_table(spec: RawSpec):
-    """The table asset of one raw spec."""
-    key = raw_key(spec.name)
-    ins = {}
+def table_spec(spec: RawSpec) -> TableSpec:
+    """The core spec of one raw table."""
+    inputs = []
     if spec.name != SCHEDULE.path[-1]:
-        ins["schedule"] = AssetIn(key=SCHEDULE)
+        inputs.append(TableInput("schedule", SCHEDULE, None, "the date's games"))
     if spec.player_lookups:
-        ins["player_boxscore"] = AssetIn(key=PLAYER_BOXSCORE)
-    check_specs = _check_specs(spec)
-    asset_name = key.to_user_string()
-
-    @asset(
-        key=key,
-        ins=ins,
-        deps=[AssetDep(AssetKey([LAKE, spec.lake]))],
-        description=f"{GRAINS[spec.grain]}. {spec.description} Parsed from "
+        inputs.append(TableInput("player_boxscore", PLAYER_BOXSCORE, None, "player id -> lookup"))
+    lake_key = AssetKey([LAKE, spec.lake])
+    return TableSpec(
+        key=raw_key(spec.name),
+        doc=f"{GRAINS[spec.grain]}. {spec.description} Parsed from "
         f"`{spec.lake_prefix_kind}/<date>/*.json` (nba_lake/{spec.lake}).",
-        group_name=RAW,
-        partitions_def=DAILY_PARTITIONS,
-        backfill_policy=TABLE_BACKFILL_POLICY,
-        pool=WAREHOUSE_POOL,
-        io_manager_key="io_manager",
-        owners=["team:nba-data"],
-        kinds={"pandas", "json"},
+        columns=spec.cols,
+        date_column="game_date",
+        key_columns=spec.keys,
+        inputs=tuple(inputs),
+        compute=lambda rin, spec=spec: compute(spec, rin),
+        evaluate=lambda computed, rows, spec=spec: evaluate(spec, computed, rows),
+        checks=check_defs(spec),
         code_version=CODE_VERSION,
-        metadata={
-            "partition_expr": partition_expr("game_date"),
-            "dagster/column_schema": column_schema(spec.cols),
-            "grain": GRAINS[spec.grain],
-            "keys": ", ".join(spec.keys),
-            **cluster_metadata(spec.name, spec.cluster_by, spec.cols),
-        },
-        check_specs=check_specs,
+        deps=(AssetDep(lake_key),),
+        landed_checks=frozenset({checks.GAMES_COMPLETE, checks.TEAMS_COMPLETE}) & {c.name for c in check_defs(spec)},
+        refetch=lambda key, lake_key=lake_key: (f"{lake_key.to_user_string()}:{key}",),
+        cluster_by=spec.cluster_by,
+        kinds=frozenset({"pandas", "json"}),
+        metadata={"grain": GRAINS[spec.grain], "keys": ", ".join(spec.keys)},
+        resources=frozenset({"lake"}),
     )
-    def _table(context: AssetExecutionContext, lake: Lake, **inputs):
-        started = time.monotonic()
-        days = partition_keys(context)
-        blocked = blocked_partitions(context, days)
-        schedules = _by_day(inputs.get("schedule"))
-        players = _by_day(inputs.get("player_boxscore"))
-        for day, reasons in blocked.items():
-            context.log.warning(f"{asset_name} {day} blocked: {reasons}")
-        df, results, objects_read = parse_range(spec, lake, days, schedules=schedules,
-                                                players=players, blocked=blocked)
-        extra: dict[str, Any] = {
-            "partitions": len(days),
-            "partitions_blocked": len(blocked),
-            "objects_read": objects_read,
-            "seconds": round(time.monotonic() - started, 3),
-        }
-        if "game_id" in df:
-            extra["games"] = int(df["game_id"].nunique())
-        if "player_lookup" in df:
-            extra["players"] = int(df["player_lookup"].nunique())
-        if blocked:
-            extra["blocked"] = MetadataValue.json(blocked)
-        yield Output(df, metadata=frame_metadata(df, **extra))
-        for spec_ in check_specs:
-            yield emit_check(context, key, spec_.name, results[spec_.name], blocking=spec_.blocking)
 
-    return _table
+
+def build_raw_tables(specs) -> list:
+    return build_table_assets([table_spec(s) for s in specs])
