@@ -12,8 +12,12 @@ from nba_backfill.checks import lake as lake_checks
 from nba_backfill.checks import precompute as precompute_checks
 from nba_backfill.checks import predictions as predictions_checks
 from nba_backfill.checks import raw as raw_checks
+from nba_backfill.concurrency import apply_claim_wait_fix
 from nba_backfill.resources import build_resources
 
+# Every process that loads this code location (run workers included) waits for pool slots
+# without spinning (nba_backfill/concurrency.py).
+apply_claim_wait_fix()
 
 
 def _with_layer_automation(spec: AssetSpec) -> AssetSpec:

@@ -72,7 +72,7 @@ def _write_duckdb(warehouse: DuckDBWarehouse, context: _WriteContext, slice_: Ta
     from nba_backfill.resources.warehouse import _PandasHandler, _TransactionalDuckDbClient  # noqa: PLC0415
 
     # the IO manager's own client: same connection configuration, one transaction, closed always
-    io_context = _IOContext(warehouse.database)
+    io_context = _IOContext(warehouse.database, warehouse.lock_timeout_seconds, warehouse.lock_retry_initial_seconds)
     with _TransactionalDuckDbClient.connect(io_context, slice_) as conn:
         conn.execute(f"create schema if not exists {slice_.schema}")
         _TransactionalDuckDbClient.delete_table_slice(context, slice_, conn)  # type: ignore[arg-type]
@@ -85,10 +85,14 @@ class _IOContext:
     """What the DuckDB client's `connect` reads: the IO manager's resource config."""
 
     database: str
+    lock_timeout_seconds: float
+    lock_retry_initial_seconds: float
 
     @property
     def resource_config(self) -> dict[str, Any]:
-        return {"database": self.database, "connection_config": {}}
+        return {"database": self.database, "connection_config": {},
+                "lock_timeout_seconds": self.lock_timeout_seconds,
+                "lock_retry_initial_seconds": self.lock_retry_initial_seconds}
 
 
 def _write_bigquery(warehouse, context: _WriteContext, asset_key: AssetKey, partition_expr: str,

@@ -9,6 +9,11 @@ returns zero rows with the upstream's declared columns: it happens when a lookba
 reaches partitions nobody materialized (the previous season of a season opener, launched by the
 backfill daemon before anything else because none of its parents are in the backfill); the
 precompute lookback checks, not a catalog error, then judge whether those dates were needed.
+
+Both connect through `warehouse_lock.connect`: while another process holds the file's lock (DuckDB
+allows one writer process; a read-only reader blocks it too) they wait with exponential backoff,
+logging each wait, up to `lock_timeout_seconds`, then fail with `WarehouseLockedError` naming the
+file and the holder's program and PID (docs/warehouse.md).
 """
 
 from __future__ import annotations
@@ -21,14 +26,18 @@ from typing import Any
 
 import duckdb
 import pandas as pd
-from dagster import ConfigurableResource, InputContext, OutputContext
-from dagster._core.storage.db_io_manager import DbTypeHandler, TableSlice
-from dagster._utils.backoff import backoff
+from dagster import ConfigurableResource, InputContext, OutputContext, get_dagster_logger
+from nba_backfill.compat import DbTypeHandler, TableSlice
 from dagster_duckdb.io_manager import DuckDbClient
 from dagster_duckdb_pandas import DuckDBPandasIOManager
 from dagster_duckdb_pandas.duckdb_pandas_type_handler import DuckDBPandasTypeHandler
 
 from nba_backfill.assets.tables import declared_schema, duckdb_ddl, empty_frame
+from nba_backfill.resources import warehouse_lock
+from nba_backfill.resources.warehouse_lock import (
+    DEFAULT_LOCK_RETRY_INITIAL_SECONDS,
+    DEFAULT_LOCK_TIMEOUT_SECONDS,
+)
 
 PARTITION_EXPR = "CAST({column} AS TIMESTAMP)"
 """partition_expr template valid on DuckDB and on BigQuery (a DATE compared with the
@@ -58,12 +67,15 @@ class _TransactionalDuckDbClient(DuckDbClient):
     def connect(context, table_slice) -> Iterator[duckdb.DuckDBPyConnection]:
         # The stock client does not close its connection when the body raises; a leaked
         # connection keeps the file open in this process. Here: always close, roll back on error.
-        config = {"custom_user_agent": "dagster", **context.resource_config["connection_config"]}
-        conn = backoff(
-            fn=duckdb.connect,
-            retry_on=(RuntimeError, duckdb.IOException),
-            kwargs={"database": context.resource_config["database"], "read_only": False, "config": config},
-            max_retries=10,
+        resource_config = context.resource_config
+        conn = warehouse_lock.connect(
+            resource_config["database"],
+            config={"custom_user_agent": "dagster", **resource_config["connection_config"]},
+            timeout_seconds=resource_config.get("lock_timeout_seconds", DEFAULT_LOCK_TIMEOUT_SECONDS),
+            initial_wait_seconds=resource_config.get(
+                "lock_retry_initial_seconds", DEFAULT_LOCK_RETRY_INITIAL_SECONDS
+            ),
+            logger=getattr(context, "log", None),
         )
         try:
             conn.begin()
@@ -136,6 +148,11 @@ def missing_table_frame(context: InputContext, table: str) -> pd.DataFrame:
 class NbaDuckDBIOManager(DuckDBPandasIOManager):
     """DuckDB pandas IO manager with transactional, always-creating, by-name writes."""
 
+    # A file locked by another process: total wait before the step fails, and the first pause
+    # between attempts (doubled per attempt, at most 15 s).
+    lock_timeout_seconds: float = DEFAULT_LOCK_TIMEOUT_SECONDS
+    lock_retry_initial_seconds: float = DEFAULT_LOCK_RETRY_INITIAL_SECONDS
+
     @staticmethod
     def type_handlers() -> Sequence[DbTypeHandler]:
         return [_PandasHandler()]
@@ -163,13 +180,22 @@ class DuckDBWarehouse(Warehouse):
     """Queries the local DuckDB file (`$NBA_BACKFILL_HOME/warehouse.duckdb`)."""
 
     database: str
+    # as on the IO manager: wait for a file locked by another process, then fail naming it
+    lock_timeout_seconds: float = DEFAULT_LOCK_TIMEOUT_SECONDS
+    lock_retry_initial_seconds: float = DEFAULT_LOCK_RETRY_INITIAL_SECONDS
 
     @contextmanager
     def _conn(self) -> Iterator[duckdb.DuckDBPyConnection]:
         Path(self.database).parent.mkdir(parents=True, exist_ok=True)
         # same configuration as the IO manager's connections (DuckDB refuses a second in-process
         # connection to one file with a different configuration)
-        conn = duckdb.connect(self.database, config={"custom_user_agent": "dagster"})
+        conn = warehouse_lock.connect(
+            self.database,
+            config={"custom_user_agent": "dagster"},
+            timeout_seconds=self.lock_timeout_seconds,
+            initial_wait_seconds=self.lock_retry_initial_seconds,
+            logger=get_dagster_logger("nba_backfill.warehouse"),
+        )
         try:
             yield conn
         finally:
