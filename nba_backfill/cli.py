@@ -2,7 +2,7 @@
 
     nba-backfill backfill --season 2023-24 | --from D1 --to D2 [--phases 1-4] [--assets A ...]
                           [--only-missing-or-failed] [--dry-run]
-    nba-backfill status [ID] [--limit N]
+    nba-backfill status [ID] [--limit N] [--all]
     nba-backfill preflight [--season S | --from D1 --to D2]
     nba-backfill stale [--season S | --from D1 --to D2] [--assets A ...] [--launch]
 
@@ -34,9 +34,17 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _split_assets(values: Sequence[str] | None) -> list[str] | None:
-    if not values:
+    """None when --assets was not given; its names otherwise (BackfillInputError if it names none:
+    an empty list must not widen the selection to every asset)."""
+    if values is None:
         return None
-    return [part for value in values for part in value.split(",") if part.strip()]
+    names = [part.strip() for value in values for part in value.split(",") if part.strip()]
+    if not names:
+        raise BackfillInputError(
+            f"--assets {' '.join(map(repr, values))} names no asset: give layer/table names (or leave "
+            "the option out for every asset of the phases)"
+        )
+    return names
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,13 +69,18 @@ def build_parser() -> argparse.ArgumentParser:
     bf.add_argument(
         "--only-missing-or-failed",
         action="store_true",
-        help="leave out partitions already materialized with passing blocking checks",
+        help="leave out partitions already materialized with passing blocking checks; add the lake "
+        "partitions that failed tables name for re-scraping",
     )
     bf.add_argument("--dry-run", action="store_true", help="print the plan, launch nothing")
 
     st = sub.add_parser("status", parents=[common], help="progress and failures of a backfill")
     st.add_argument("backfill_id", nargs="?", help="backfill id (default: the latest)")
-    st.add_argument("--limit", type=int, default=50, help="failed partitions to list")
+    st.add_argument("--limit", type=int, default=50,
+                    help="lines per listing (partitions by cause, step errors); a longer one ends "
+                    "with how many more")
+    st.add_argument("--all", dest="show_all", action="store_true",
+                    help="list everything, with every line of each error")
 
     sub.add_parser("preflight", parents=[common, ranged], help="check what a backfill needs")
 
@@ -103,6 +116,15 @@ def cmd_backfill(args, client: DagsterGraphQL) -> int:
         print("Nothing to backfill: every selected partition is materialized with passing checks.",
               file=sys.stderr)
         return EXIT_OK
+    if args.only_missing_or_failed:
+        from nba_backfill.ops.recover import describe, find_refetch, with_refetch
+        from nba_backfill.partitions import DAILY_PARTITIONS
+
+        all_keys = DAILY_PARTITIONS.get_partition_keys()
+        refetch = find_refetch(client, request, all_keys)
+        request = with_refetch(request, refetch, all_keys)
+        for line in describe(refetch, all_keys):
+            print(line, file=sys.stderr)
     print(f"{request.title}: {len(request.asset_keys)} assets, {request.num_asset_partitions} "
           f"asset-partitions, {request.first_key}..{request.last_key}", file=sys.stderr)
     if args.dry_run:
@@ -119,10 +141,11 @@ def cmd_backfill(args, client: DagsterGraphQL) -> int:
 
 
 def cmd_status(args, client: DagsterGraphQL) -> int:
-    from nba_backfill.ops.status import backfill_status, render
+    from nba_backfill.ops.status import backfill_status
+    from nba_backfill.ops.status_render import render
 
-    report = backfill_status(client, args.backfill_id, limit=args.limit)
-    print(render(report, limit=args.limit))
+    report = backfill_status(client, args.backfill_id)
+    print(render(report, limit=args.limit, show_all=args.show_all))
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
@@ -143,7 +166,7 @@ def cmd_stale(args, client: DagsterGraphQL, keys: Sequence[str], all_keys: Seque
     from nba_backfill.seasons import current_season
 
     assets = None
-    if args.assets:
+    if args.assets is not None:
         known = [n.key for n in fetch_asset_nodes(client) if n.partitioned]
         assets = resolve_assets(known, (1, 2, 3, 4, 5), _split_assets(args.assets))
     stale = find_stale(client, keys, all_keys, assets)
@@ -179,6 +202,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         all_keys = DAILY_PARTITIONS.get_partition_keys()
         keys: list[str] = []
         # Validate every argument that needs no server before talking to it.
+        if args.command in {"backfill", "stale"}:
+            _split_assets(args.assets)
         if args.command == "backfill":
             parse_phases(args.phases)
             resolve_keys(all_keys, season=args.season, start=args.start, end=args.end)

@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from nba_backfill.alerts.classify import Category, cause_key, classify, first_line
+from nba_backfill.alerts.classify import PARTITION_OK, Category, cause_key, classify, first_line
 from nba_backfill.alerts.digest import phase_of, retry_command, season_of
 from nba_backfill.alerts.messages import Alert, Digest, FailureGroup, PhaseTotals, message_from_dict
 from nba_backfill.resources.nba_api import NbaApiError
@@ -32,18 +32,65 @@ def test_check_names_map_to_categories(check_name, expected):
     assert classify(check_name=check_name) is expected
 
 
-def test_guard_failure_takes_the_category_of_the_upstream_check_it_names():
+def test_blocked_partition_ok_takes_the_category_of_the_upstream_check_it_names():
     lookback = "nba_analytics/player_game_summary [2023-11-02] failed blocking check lookback_complete"
-    assert classify(check_name="upstream_checks_passed", text=lookback) is Category.LOOKBACK_GAPS
+    assert classify(check_name=PARTITION_OK, text=lookback, cause_kind="upstream_check_failed") is (
+        Category.LOOKBACK_GAPS
+    )
     both = (
         "nba_raw/nbac_schedule [2023-11-01] failed blocking check games_complete; "
         "nba_raw/nbac_team_boxscore [2023-11-01] failed blocking check points_distribution"
     )
-    assert classify(check_name="upstream_checks_passed", text=both) is Category.COMPLETENESS
-    assert cause_key(Category.COMPLETENESS, check_name="upstream_checks_passed", text=both) == (
-        "blocked by games_complete"
+    assert classify(check_name=PARTITION_OK, text=both, cause_kind="upstream_check_failed") is (
+        Category.COMPLETENESS
     )
-    assert classify(check_name="upstream_checks_passed", text="") is Category.CODE_ERRORS
+    assert cause_key(Category.COMPLETENESS, check_name=PARTITION_OK, text=both,
+                     cause_kind="upstream_check_failed") == "blocked by games_complete"
+    assert classify(check_name=PARTITION_OK, text="") is Category.CODE_ERRORS
+
+
+@pytest.mark.parametrize(
+    ("cause_kind", "cause", "category", "key"),
+    [
+        ("landed_object_malformed",
+         "nba_raw/nbac_game_summary partition 2023-11-01: malformed landed object "
+         "nba-com/game-summary/2023-11-01/0022300061.json: field resultSets.GameSummary: 0 rows, expected 1",
+         Category.SOURCE_DATA, "landed_object_malformed"),
+        ("landed_object_missing", "nba_raw/x partition 2023-11-01: landed object y.json is missing",
+         Category.SOURCE_DATA, "landed_object_missing"),
+        ("lookback_incomplete", "check lookback_complete: 12 of 15 games", Category.LOOKBACK_GAPS,
+         "blocked by lookback_complete"),
+        ("checks_failed", "check games_complete: 1 of 4 games missing (20231102_BOS_NYK)",
+         Category.COMPLETENESS, "checks_failed: games_complete"),
+        ("compute_error", "KeyError: 'player_id'", Category.CODE_ERRORS, "compute_error"),
+    ],
+)
+def test_failed_partition_ok_is_classified_by_its_cause_kind(cause_kind, cause, category, key):
+    assert classify(check_name=PARTITION_OK, text=cause, cause_kind=cause_kind) is category
+    assert cause_key(category, check_name=PARTITION_OK, text=cause, cause_kind=cause_kind) == key
+
+
+def test_a_dropped_game_is_a_source_data_problem_not_a_code_error():
+    # the raw step's failure for a game the source dropped (issue 17: filed under code errors)
+    parse = (
+        "dagster._core.definitions.events.Failure: nba_raw/nbac_game_summary partition 2023-11-01: "
+        "malformed landed object nba-com/game-summary/2023-11-01/0022300061.json: field "
+        "resultSets.GameSummary: 0 rows, expected 1. Nothing was written for the run's range.\n"
+    )
+    assert classify(error_types=["Failure"], text=parse) is Category.SOURCE_DATA
+    assert cause_key(Category.SOURCE_DATA, text=parse) == "malformed landed object"
+    counted = "Failure: nba_raw/x: check games_complete: 1 of 4 games missing (20231102_BOS_NYK)"
+    assert classify(error_types=["Failure"], text=counted) is Category.COMPLETENESS
+    # the lake's landing check names the game the endpoint left out
+    assert classify(check_name="files_landed", text="3 of 4 games landed") is Category.SOURCE_DATA
+
+
+def test_truncated_responses_are_grouped_as_truncated():
+    error = NbaApiError("boxscoretraditionalv3", "partition 2023-11-01, game 0022300061",
+                        "truncated response: received 6,000 of 12,000 bytes after 5 attempts", 200)
+    text = _exception_text(error)
+    assert classify(error_types=["NbaApiError"], text=text) is Category.SOURCE_HTTP
+    assert cause_key(Category.SOURCE_HTTP, text=text) == "boxscoretraditionalv3 truncated response"
 
 
 def test_nba_api_errors_are_source_http_errors_with_endpoint_and_status():

@@ -5,7 +5,7 @@ the backfill daemon's iteration against a test instance.
 The graph mirrors a real slice: a Phase 1 scraper that calls the project's `NbaApiClient`
 (`nba_lake/alert_scoreboard`), a Phase 2 table with a blocking `games_complete` check
 (`nba_raw/alert_games`) and a Phase 3 table gated by the cross-run guard
-(`nba_analytics/alert_player_form`, check `upstream_checks_passed`). Failures are injected at
+(`nba_analytics/alert_player_form`, check `partition_ok` with the table core's outcome metadata). Failures are injected at
 the HTTP server: a status code for a date (→ NbaApiError) or fewer games than expected.
 """
 
@@ -44,7 +44,7 @@ from nba_backfill.alerts.digest import TERMINAL_STATUSES
 from nba_backfill.alerts.notifiers import FileNotifier
 from nba_backfill.alerts.sensors import sensors as alert_sensors
 from nba_backfill.assets.common import partition_keys
-from nba_backfill.checks.results import Outcome, check_spec, emit_check
+from nba_backfill.checks.results import PARTITION_OK, Outcome, check_spec, emit_check
 from nba_backfill.guards import blocked_partitions
 from nba_backfill.layers import ANALYTICS, LAKE, RAW
 from nba_backfill.partitions import DAILY_PARTITIONS, TABLE_BACKFILL_POLICY
@@ -109,7 +109,7 @@ def alert_games(context: AssetExecutionContext, nba_api: NbaApiClient):
     backfill_policy=TABLE_BACKFILL_POLICY,
     kinds={"python"},
     check_specs=[
-        check_spec(PLAYER_FORM, "upstream_checks_passed", "Inputs passed blocking checks", blocking=True)
+        check_spec(PLAYER_FORM, PARTITION_OK, "Inputs passed blocking checks", blocking=True)
     ],
 )
 def alert_player_form(context: AssetExecutionContext):
@@ -117,11 +117,18 @@ def alert_player_form(context: AssetExecutionContext):
     keys = partition_keys(context)
     blocked = blocked_partitions(context, keys)
     outcomes = {
-        day: Outcome(passed=day not in blocked, message="; ".join(blocked.get(day, [])))
+        day: Outcome(
+            passed=day not in blocked,
+            message="; ".join(blocked.get(day, [])),
+            extra=(
+                {"outcome": "blocked", "cause_kind": "upstream_check_failed", "cause": blocked[day][0]}
+                if day in blocked else {"outcome": "ok"}
+            ),
+        )
         for day in keys
     }
     yield MaterializeResult(metadata={"blocked_partitions": len(blocked)})
-    yield emit_check(context, PLAYER_FORM, "upstream_checks_passed", outcomes, blocking=True)
+    yield emit_check(context, PLAYER_FORM, PARTITION_OK, outcomes, blocking=True)
 
 
 alert_test_defs = Definitions(

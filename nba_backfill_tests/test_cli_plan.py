@@ -21,6 +21,7 @@ from nba_backfill.ops.plan import (
     resolve_assets,
     resolve_keys,
 )
+from nba_backfill.ops.recover import add_partitions
 from nba_backfill.partitions import DAILY_PARTITIONS
 from nba_backfill.seasons import season_by_label
 
@@ -256,3 +257,51 @@ def test_url_normalisation():
 def test_graphql_documents_match_the_dagster_schema(name):
     errors = validate(create_schema().graphql_schema, parse(getattr(queries, name)))
     assert not errors, [e.message for e in errors]
+
+
+# --- empty selections are refused, never widened ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["backfill", "--season", "2023-24", "--phases", ""], "--phases '' is empty"),
+        (["backfill", "--season", "2023-24", "--phases", "  "], "--phases '  ' is empty"),
+        (["backfill", "--season", "2023-24", "--assets", ""], "--assets '' names no asset"),
+        (["backfill", "--season", "2023-24", "--assets", ",", " "], "--assets ',' ' ' names no asset"),
+        (["stale", "--season", "2023-24", "--assets", ""], "--assets '' names no asset"),
+    ],
+)
+def test_cli_empty_phases_or_assets_exit_2_without_contacting_dagster(argv, message, capsys):
+    assert cli.main(["--url", CLOSED, *argv]) == cli.EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert message in err and "cannot reach" not in err
+
+
+def test_empty_phases_or_asset_list_never_widen_the_request():
+    with pytest.raises(BackfillInputError, match="is empty"):
+        parse_phases("")
+    with pytest.raises(BackfillInputError, match="names no asset"):
+        request(start="2023-11-01", end="2023-11-02", assets=[])
+    with pytest.raises(BackfillInputError, match="names no asset"):
+        resolve_assets(KNOWN, (1, 2, 3, 4), ["", " "])
+
+
+# --- extra partitions (lake partitions to re-scrape) -----------------------------------------------
+
+
+def test_add_partitions_merges_exact_keys_per_asset():
+    req = request(start="2023-11-01", end="2023-11-05", phases="2", assets=["nba_raw/nbac_schedule"],
+                  done={"nba_raw/nbac_schedule": {"2023-11-01", "2023-11-05"}})
+    merged = add_partitions(req, {"nba_lake/nbac_schedule": {"2023-11-02", "2023-11-04", "2023-11-03"},
+                                  "nba_raw/nbac_schedule": {"2023-11-03", "2023-11-05"}}, ALL_KEYS, "why")
+    assert [(i.asset, i.ranges, i.num_keys) for i in merged.partitions_by_assets] == [
+        ("nba_lake/nbac_schedule", (("2023-11-02", "2023-11-04"),), 3),
+        ("nba_raw/nbac_schedule", (("2023-11-02", "2023-11-05"),), 4),
+    ]
+    assert merged.phases == (1, 2) and merged.title == req.title
+    assert merged.description.endswith("Plus 4 partitions: why.")
+    assert merged.tags["nba_backfill/added_partitions"] == "4"
+    assert add_partitions(req, {"nba_raw/nbac_schedule": {"2023-11-02"}}, ALL_KEYS, "why") is req
+    with pytest.raises(BackfillInputError, match="2023-08-01 is not a partition key"):
+        add_partitions(req, {"nba_lake/nbac_schedule": {"2023-08-01"}}, ALL_KEYS, "why")

@@ -1,6 +1,8 @@
 """The NBA HTTP client against the offline source: in-process and over real HTTP on 127.0.0.1."""
 
 import json
+import socket
+import threading
 import time
 
 import pytest
@@ -67,6 +69,60 @@ def test_bad_bodies_are_retried_then_fail_naming_endpoint_and_context(server, ki
         live_client(base).stats("leaguegamelog", DATE_PARAMS, context="date 2023-11-01")
     message = str(err.value)
     assert "leaguegamelog" in message and "2023-11-01" in message and "after 4 attempts" in message
+
+
+@pytest.mark.parametrize(
+    ("kind", "cause"),
+    [
+        ("truncated", r"truncated response: [\d,]+ bytes received, the JSON document ends early"),
+        ("malformed", r"malformed JSON \(\d+ bytes\): Expecting value"),
+        ("empty", r"empty response body"),
+    ],
+)
+def test_bad_bodies_name_their_kind_and_the_status_the_server_answered(server, kind, cause):
+    srv, base = server(faults=[FaultRule(kind=kind, endpoint="leaguegamelog")])
+    with pytest.raises(NbaApiError, match=cause) as err:
+        live_client(base).stats("leaguegamelog", DATE_PARAMS, context="date 2023-11-01")
+    assert err.value.status == 200  # the server answered; its body was bad ("HTTP status none" before)
+
+
+@pytest.fixture
+def short_body_server():
+    """A server that announces 1,000 bytes of JSON, sends 300 and closes the connection."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    stop = threading.Event()
+
+    def serve():
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                             b"Content-Length: 1000\r\n\r\n" + b'{"resultSets": [' + b" " * 284)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    stop.set()
+    thread.join()
+    listener.close()
+
+
+def test_connection_closed_mid_body_is_a_truncated_response_with_byte_counts(short_body_server):
+    with pytest.raises(NbaApiError) as err:
+        live_client(short_body_server).stats("leaguegamelog", DATE_PARAMS, context="date 2023-11-01")
+    message = str(err.value)
+    assert message.startswith(
+        "leaguegamelog [date 2023-11-01]: truncated response: received 300 of 1,000 bytes, the "
+        "connection closed mid-body"
+    ), message
+    assert message.endswith("after 4 attempts") and err.value.status == 200
 
 
 def test_persistent_500_fails_with_status(server):

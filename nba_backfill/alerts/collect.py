@@ -8,8 +8,11 @@ line of what went wrong and the run it happened in. Sources, per run:
   of the run;
 - `ASSET_CHECK_EVALUATION` with passed=False, per partition (the summary result that
   `checks.results.emit_check` adds to a ranged run is skipped: its partitions are already there).
-  A failed `upstream_checks_passed` is kind "blocked": the partition was held back by a failure
-  upstream and is counted under that failure's category;
+  A failed `partition_ok` (the table core's verdict) is kind "blocked" unless its outcome is
+  "failed": a blocked partition was held back by a failure upstream and is counted under that
+  failure's category. Its `refetch` (lake partitions to re-scrape) is kept, and a step failure of
+  the same asset partition in the same run takes its category and cause (the verdict is the
+  partition's own account; the step error lists every partition of the range);
 - `RUN_FAILURE` with no step-level failure (run worker crash, bad config) → kind "run".
 Only the latest evaluation per (asset, check, partition) within the given runs counts.
 """
@@ -18,18 +21,13 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from dagster import AssetKey, DagsterEventType, DagsterInstance, DagsterRun, PartitionKeyRange
-from dagster._core.definitions.events import AssetMaterializationFailureReason
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-    PARTITION_NAME_TAG,
-)
-from dagster._utils.error import SerializableErrorInfo
+from nba_backfill.compat import AssetMaterializationFailureReason, ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG, PARTITION_NAME_TAG, SerializableErrorInfo
 
-from nba_backfill.alerts.classify import GUARD_CHECK, Category, cause_key, classify, first_line
+from nba_backfill.alerts.classify import PARTITION_OK, Category, cause_key, classify, first_line
+from nba_backfill.ops.state import parse_refetch
 from nba_backfill.partitions import DAILY_PARTITIONS
 
 FAILURE_EVENT_TYPES = {
@@ -39,6 +37,7 @@ FAILURE_EVENT_TYPES = {
     DagsterEventType.RUN_FAILURE,
 }
 PAGE = 1000
+CHECK_FAILED_ERROR = "DagsterAssetCheckFailedError"  # a step failed by a blocking check's result
 
 
 @dataclass(frozen=True)
@@ -52,6 +51,7 @@ class Failure:
     run_id: str
     check: str = ""
     blocking: bool = True
+    refetch: tuple[tuple[str, str], ...] = ()  # lake (asset, partition) to re-scrape to recover
 
     @property
     def label(self) -> str:
@@ -118,19 +118,25 @@ def check_failure(entry, run_partition: str | None) -> Failure | None:
         return None
     if evaluation.partition is None and "partitions_checked" in evaluation.metadata:
         return None  # emit_check's ranged summary: its partitions are logged one by one
-    message = evaluation.description or _metadata_text(evaluation.metadata, "message") or ""
-    partition = evaluation.partition or _metadata_text(evaluation.metadata, "partition") or run_partition
-    category = classify(check_name=evaluation.check_name, text=message)
+    meta = evaluation.metadata
+    message = evaluation.description or _metadata_text(meta, "message") or ""
+    partition = evaluation.partition or _metadata_text(meta, "partition") or run_partition
+    name = evaluation.check_name
+    cause_kind = (_metadata_text(meta, "cause_kind") or "") if name == PARTITION_OK else ""
+    text = (_metadata_text(meta, "cause") or message) if name == PARTITION_OK else message
+    category = classify(check_name=name, text=text, cause_kind=cause_kind)
+    blocked = name == PARTITION_OK and _metadata_text(meta, "outcome") != "failed"
     return Failure(
         asset=evaluation.asset_key.to_user_string(),
         partition=partition,
         category=category,
-        kind="blocked" if evaluation.check_name == GUARD_CHECK else "check",
-        first_line=first_line(message) or f"check {evaluation.check_name} failed",
-        cause=cause_key(category, check_name=evaluation.check_name, text=message),
+        kind="blocked" if blocked else "check",
+        first_line=first_line(text) or f"check {name} failed",
+        cause=cause_key(category, check_name=name, text=text, cause_kind=cause_kind),
         run_id=entry.run_id,
-        check=evaluation.check_name,
+        check=name,
         blocking=bool(evaluation.blocking),
+        refetch=tuple(parse_refetch(_metadata_text(meta, "refetch"))),
     )
 
 
@@ -255,7 +261,20 @@ def _read_run_outcomes(instance: DagsterInstance, run: DagsterRun) -> RunOutcome
         for asset in assets:
             for partition in partitions:
                 failures.append(_error_failure(asset, partition, error, run.run_id, "run"))
-    return failures, checks
+    verdicts = {(a, p): f for (a, c, p), f in checks.items() if c == PARTITION_OK and f is not None}
+    return [_explained(f, verdicts.get((f.asset, f.partition))) for f in failures], checks
+
+
+def _explained(failure: Failure, verdict: Failure | None) -> Failure:
+    """A step failure of a partition whose `partition_ok` failed: the verdict's category, cause
+    and kind (blocked partitions are consequences, not root failures). A step that failed only
+    because the check failed with ERROR severity keeps its error (alerts fold it)."""
+    if verdict is None or failure.kind != "step" or failure.first_line.startswith(CHECK_FAILED_ERROR):
+        return failure
+    return replace(
+        failure, category=verdict.category, cause=verdict.cause, first_line=verdict.first_line,
+        kind="blocked" if verdict.kind == "blocked" else "step", refetch=verdict.refetch,
+    )
 
 
 def run_failures(instance: DagsterInstance, run: DagsterRun) -> list[Failure]:

@@ -5,7 +5,8 @@ failed-and-downstream) and the failures logged by its runs (tag `dagster/backfil
 `build_digest(snap, ...)` turns it into a `Digest` for the whole backfill or one season, with
 per-category counts and first partitions, per-phase totals (layer prefix → phase), wall time and
 the `nba-backfill backfill ... --only-missing-or-failed` command covering every asset partition
-in scope that did not end well (step failed, a check failed, or never ran).
+in scope that did not end well (step failed, a check failed, or never ran) and the lake
+partitions whose landed data failed a table (`partition_ok` refetch), which it re-scrapes.
 """
 
 from __future__ import annotations
@@ -15,8 +16,7 @@ from collections import Counter, OrderedDict, defaultdict
 from dataclasses import dataclass
 
 from dagster import DagsterEventType, DagsterInstance, RunsFilter
-from dagster._core.execution.backfill import BulkActionStatus, PartitionBackfill
-from dagster._core.storage.tags import BACKFILL_ID_TAG
+from nba_backfill.compat import BulkActionStatus, PartitionBackfill, BACKFILL_ID_TAG
 
 from nba_backfill.alerts.classify import CATEGORY_ORDER
 from nba_backfill.alerts.collect import Failure, failures_of_runs
@@ -227,14 +227,16 @@ def build_digest(
         )
     step_failed = {(f.asset, f.partition) for f in failures if f.kind in ("step", "run")}
     check_failed = {(f.asset, f.partition) for f in failures if f.kind in ("check", "blocked")}
+    not_written = step_failed | {(f.asset, f.partition) for f in failures if f.kind == "blocked"}
     phases = []
     for phase in sorted({phase_of(a) for a, _ in target | step_failed}):
         t = {p for p in target if phase_of(p[0]) == phase}
         m = {p for p in materialized if phase_of(p[0]) == phase}
-        f = {p for p in step_failed if phase_of(p[0]) == phase} - m
+        f = {p for p in not_written if phase_of(p[0]) == phase} - m
         c = {p for p in check_failed if phase_of(p[0]) == phase} & m
         phases.append(PhaseTotals(phase, len(t), len(m), len(f), len(c), len(t - m - f)))
-    retry = (target - materialized) | step_failed | check_failed
+    refetch = sorted({pair for f in failures for pair in f.refetch})
+    retry = (target - materialized) | step_failed | check_failed | set(refetch)
     dated = sorted(p for _, p in retry if p)
     command = retry_command(dated[0], dated[-1], sorted({a for a, _ in retry})) if dated else ""
     partitions = sorted(p for _, p in target | step_failed if p)
@@ -244,6 +246,13 @@ def build_digest(
     notes = []
     if backfill.error is not None and season is None:
         notes.append(f"Backfill error: {(backfill.error.message or '').strip().splitlines()[0]}")
+    if refetch:
+        named = ", ".join(f"{a}:{p}" for a, p in refetch[:SAMPLE])
+        more = f" … and {len(refetch) - SAMPLE} more" if len(refetch) > SAMPLE else ""
+        notes.append(
+            f"The retry re-scrapes {len(refetch)} lake partition(s) whose landed data failed a "
+            f"table (partition_ok refetch): {named}{more}"
+        )
     scope = "backfill" if season is None else f"season {season}"
     return Digest(
         key=f"backfill_{backfill.backfill_id}" + (f"_season_{season}" if season else ""),

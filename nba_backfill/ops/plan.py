@@ -77,9 +77,15 @@ class BackfillRequest:
 
 
 def parse_phases(text: str | None) -> tuple[int, ...]:
-    """"1-4" -> (1, 2, 3, 4); "2" -> (2,); "1,3-4" -> (1, 3, 4). Phases are 1..5."""
-    if text is None or not str(text).strip():
+    """"1-4" -> (1, 2, 3, 4); "2" -> (2,); "1,3-4" -> (1, 3, 4). Phases are 1..5; None means the
+    default 1-4, an empty text is refused (it must not widen the selection)."""
+    if text is None:
         return DEFAULT_PHASES
+    if not str(text).strip():
+        raise BackfillInputError(
+            f"--phases {text!r} is empty: give phases like 1-4, 2 or 1,3 (or leave the option out "
+            "for the default 1-4)"
+        )
     phases: set[int] = set()
     for part in str(text).split(","):
         part = part.strip()
@@ -176,16 +182,22 @@ def resolve_keys(
 def resolve_assets(
     known: Iterable[str], phases: Sequence[int], requested: Sequence[str] | None
 ) -> list[str]:
-    """Asset keys ("layer/table") to backfill: every known asset of `phases`, or the requested
-    ones (given as layer/table, layer.table or a unique table name), which must lie in `phases`."""
+    """Asset keys ("layer/table") to backfill: every known asset of `phases` (requested None), or
+    the requested ones (given as layer/table, layer.table or a unique table name), which must lie
+    in `phases`. A requested list that names nothing is refused: it must not widen the selection."""
     known_sorted = sorted(set(known))
     in_phases = [k for k in known_sorted if phase_of(k) in phases]
-    if not requested:
+    if requested is not None and not [t for t in requested if t.strip()]:
+        raise BackfillInputError(
+            f"--assets {' '.join(requested)!r} names no asset: give layer/table names (or leave the "
+            "option out for every asset of the phases)"
+        )
+    if requested is None:
         if not in_phases:
             raise BackfillInputError(f"no assets in phases {phases_label(phases)}")
         return in_phases
     chosen: list[str] = []
-    for text in requested:
+    for text in (t for t in requested if t.strip()):
         name = text.strip().replace(".", "/")
         matches = [name] if name in known_sorted else [k for k in known_sorted if k.split("/")[-1] == name]
         if not matches:

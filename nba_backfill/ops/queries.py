@@ -32,6 +32,7 @@ ASSET_CHECK_STATUSES = """
 query AssetCheckStatuses($assetKeys: [AssetKeyInput!]) {
   assetNodes(assetKeys: $assetKeys) {
     assetKey { path }
+    opNames
     assetChecksOrError {
       __typename
       ... on AssetChecks {
@@ -51,8 +52,13 @@ query AssetCheckStatuses($assetKeys: [AssetKeyInput!]) {
 """
 
 ASSET_CHECK_EXECUTIONS = """
-query AssetCheckExecutions($assetKey: AssetKeyInput!, $checkName: String!, $limit: Int!) {
-  assetCheckExecutions(assetKey: $assetKey, checkName: $checkName, limit: $limit) {
+query AssetCheckExecutions(
+  $assetKey: AssetKeyInput!, $checkName: String!, $limit: Int!, $cursor: String, $partition: String
+) {
+  assetCheckExecutions(
+    assetKey: $assetKey, checkName: $checkName, limit: $limit, cursor: $cursor, partition: $partition
+  ) {
+    id
     partition
     status
     timestamp
@@ -114,7 +120,7 @@ query Backfill($id: String!) {
           }
         }
       }
-      runs(limit: 10000) { id status tags { key value } }
+      runs(limit: 10000) { id status creationTime tags { key value } assetSelection { path } }
     }
     ... on BackfillNotFoundError { message }
     ... on PythonError { message }
@@ -136,18 +142,26 @@ query BackfillTarget($id: String!, $assetKey: AssetKeyInput!) {
 """
 
 RUN_FAILURES = """
-query RunFailures($runId: ID!) {
-  logsForRun(runId: $runId, limit: 5000) {
+query RunFailures($runId: ID!, $afterCursor: String, $limit: Int!) {
+  logsForRun(runId: $runId, afterCursor: $afterCursor, limit: $limit) {
     __typename
     ... on EventConnection {
+      cursor
+      hasMore
       events {
         __typename
-        ... on ExecutionStepFailureEvent { stepKey error { message } }
-        ... on RunFailureEvent { message }
+        ... on ExecutionStepFailureEvent { stepKey error { ...ErrorChain } }
+        ... on RunFailureEvent { message error { ...ErrorChain } }
       }
     }
     ... on Error { message }
   }
+}
+
+fragment ErrorChain on PythonError {
+  message
+  className
+  errorChain { isExplicitLink error { message className } }
 }
 """
 

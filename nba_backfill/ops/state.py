@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from nba_backfill.checks.results import PARTITION_OK
 from nba_backfill.ops import queries
 from nba_backfill.ops.graphql import DagsterGraphQL, OpsError
 
-FAILED_CHECK_STATUSES = {"FAILED", "EXECUTION_FAILED"}
+FEW_PARTITIONS = 8  # up to this many partitions, read a check's executions one partition at a time
+PAGE = 1000
 
 
 @dataclass(frozen=True)
@@ -84,66 +86,173 @@ def fetch_partition_status(
     return result
 
 
-def fetch_failed_blocking_checks(
+@dataclass
+class CheckFailures:
+    """The blocking checks of one asset whose latest result, per partition, is not a pass."""
+
+    op: str | None  # the asset's op = the step key of its runs
+    checks: tuple[str, ...]  # names of all its checks
+    failed: dict[str, list[str]] = field(default_factory=dict)  # partition -> checks that failed
+    not_executed: dict[str, list[str]] = field(default_factory=dict)  # its step failed first
+
+
+def fetch_check_failures(
     client: DagsterGraphQL, asset_keys: Sequence[str], all_keys: Sequence[str]
-) -> dict[str, dict[str, list[str]]]:
-    """asset -> partition -> names of blocking checks whose latest result failed there."""
+) -> dict[str, CheckFailures]:
+    """asset -> its blocking checks that failed or did not execute, per partition."""
     data = client.execute(
         queries.ASSET_CHECK_STATUSES, {"assetKeys": [key_input(k) for k in asset_keys]}
     )
-    result: dict[str, dict[str, list[str]]] = {}
+    result: dict[str, CheckFailures] = {}
     for node in data["assetNodes"]:
         checks = node["assetChecksOrError"]
         if checks.get("__typename") != "AssetChecks":
             continue
-        failed: dict[str, list[str]] = defaultdict(list)
+        found = CheckFailures(
+            op=(node.get("opNames") or [None])[0],
+            checks=tuple(sorted(c["name"] for c in checks["checks"])),
+        )
         for check in checks["checks"]:
             if not check["blocking"] or not check.get("partitionStatuses"):
                 continue
             statuses = check["partitionStatuses"]
-            keys: set[str] = set()
+            by_status: dict[str, set[str]] = defaultdict(set)
             if statuses["__typename"] == "AssetCheckTimePartitionStatuses":
-                keys = expand(
-                    [
-                        (r["startKey"], r["endKey"])
-                        for r in statuses["ranges"]
-                        if r["status"] in FAILED_CHECK_STATUSES
-                    ],
-                    all_keys,
-                )
+                for r in statuses["ranges"]:
+                    by_status[r["status"]] |= expand([(r["startKey"], r["endKey"])], all_keys)
             elif statuses["__typename"] == "AssetCheckDefaultPartitionStatuses":
-                keys = set(statuses["failedPartitions"]) | set(statuses["executionFailedPartitions"])
-            for key in keys:
-                failed[key].append(check["name"])
-        if failed:
-            result[key_str(node["assetKey"])] = {k: sorted(v) for k, v in failed.items()}
+                by_status["FAILED"] = set(statuses["failedPartitions"])
+                by_status["EXECUTION_FAILED"] = set(statuses["executionFailedPartitions"])
+            for key in by_status["FAILED"]:
+                found.failed.setdefault(key, []).append(check["name"])
+            for key in by_status["EXECUTION_FAILED"]:
+                found.not_executed.setdefault(key, []).append(check["name"])
+        for by_key in (found.failed, found.not_executed):
+            for names in by_key.values():
+                names.sort()
+        result[key_str(node["assetKey"])] = found
     return result
+
+
+def fetch_failed_blocking_checks(
+    client: DagsterGraphQL, asset_keys: Sequence[str], all_keys: Sequence[str]
+) -> dict[str, dict[str, list[str]]]:
+    """asset -> partition -> names of blocking checks whose latest result failed there
+    (evaluated and failed, or not executed because the step failed)."""
+    result: dict[str, dict[str, list[str]]] = {}
+    for asset, found in fetch_check_failures(client, asset_keys, all_keys).items():
+        merged: dict[str, set[str]] = defaultdict(set)
+        for by_key in (found.failed, found.not_executed):
+            for key, names in by_key.items():
+                merged[key].update(names)
+        if merged:
+            result[asset] = {k: sorted(v) for k, v in merged.items()}
+    return result
+
+
+def latest_check_executions(
+    client: DagsterGraphQL, asset_key: str, check_name: str, partitions: Iterable[str]
+) -> dict[str, dict]:
+    """partition -> the latest execution of one check there (GraphQL `AssetCheckExecution`),
+    for the given partitions. Few partitions are asked one by one; many are paged newest first
+    until every one is seen."""
+    wanted = set(partitions)
+    found: dict[str, dict] = {}
+    if len(wanted) <= FEW_PARTITIONS:
+        for key in sorted(wanted):
+            page = client.execute(
+                queries.ASSET_CHECK_EXECUTIONS,
+                {"assetKey": key_input(asset_key), "checkName": check_name, "limit": 1,
+                 "partition": key},
+            )["assetCheckExecutions"]
+            if page:
+                found[key] = page[0]
+        return found
+    cursor = None
+    while wanted - set(found):
+        page = client.execute(
+            queries.ASSET_CHECK_EXECUTIONS,
+            {"assetKey": key_input(asset_key), "checkName": check_name, "limit": PAGE,
+             "cursor": cursor},
+        )["assetCheckExecutions"]
+        for execution in page:  # newest first
+            partition = execution.get("partition")
+            if partition in wanted and partition not in found:
+                found[partition] = execution
+        if len(page) < PAGE:
+            break
+        cursor = page[-1]["id"]
+    return found
+
+
+def _text_entries(evaluation: dict) -> dict[str, str]:
+    return {
+        e["label"]: e["text"]
+        for e in evaluation.get("metadataEntries") or []
+        if e.get("text") is not None
+    }
 
 
 def fetch_check_messages(
     client: DagsterGraphQL, asset_key: str, check_name: str, partitions: Iterable[str]
 ) -> dict[str, str]:
     """partition -> message of the latest execution of one check (for the given partitions)."""
-    wanted = set(partitions)
-    if not wanted:
-        return {}
-    data = client.execute(
-        queries.ASSET_CHECK_EXECUTIONS,
-        {"assetKey": key_input(asset_key), "checkName": check_name, "limit": max(200, 4 * len(wanted))},
-    )
     messages: dict[str, str] = {}
-    for execution in data["assetCheckExecutions"]:  # newest first
-        partition = execution.get("partition")
-        if partition not in wanted or partition in messages:
-            continue
+    for partition, execution in latest_check_executions(
+        client, asset_key, check_name, partitions
+    ).items():
         evaluation = execution.get("evaluation") or {}
-        text = evaluation.get("description") or ""
-        if not text:
-            for entry in evaluation.get("metadataEntries") or []:
-                if entry.get("label") == "message" and entry.get("text"):
-                    text = entry["text"]
+        text = evaluation.get("description") or _text_entries(evaluation).get("message", "")
         messages[partition] = text or f"check {check_name} {execution['status'].lower()}"
     return messages
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The latest `partition_ok` result of one table partition: the table core's own account of
+    it (outcome ok | blocked | failed, the cause and the lake partitions to re-scrape)."""
+
+    asset: str
+    partition: str
+    outcome: str  # "ok" | "blocked" | "failed" | "not evaluated" (its step failed first)
+    cause_kind: str
+    cause: str
+    refetch: tuple[tuple[str, str], ...]  # (lake asset, partition) to re-scrape
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "ok"
+
+
+def parse_refetch(text: str | None) -> list[tuple[str, str]]:
+    """"nba_lake/a:2023-11-01, nba_lake/b:2023-11-02" -> [(asset, partition), ...]."""
+    pairs = []
+    for item in (text or "").split(","):
+        asset, sep, partition = item.strip().rpartition(":")
+        if sep and asset and partition:
+            pairs.append((asset, partition))
+    return pairs
+
+
+def fetch_verdicts(
+    client: DagsterGraphQL, asset_key: str, partitions: Iterable[str]
+) -> dict[str, Verdict]:
+    """partition -> the latest `partition_ok` result there (partitions without one are absent)."""
+    verdicts: dict[str, Verdict] = {}
+    for partition, execution in latest_check_executions(
+        client, asset_key, PARTITION_OK, partitions
+    ).items():
+        evaluation = execution.get("evaluation")
+        if evaluation is None:
+            outcome, kind, cause, refetch = "not evaluated", "", "", ()
+        else:
+            meta = _text_entries(evaluation)
+            outcome = meta.get("outcome") or ("ok" if evaluation["success"] else "failed")
+            kind = meta.get("cause_kind", "")
+            cause = meta.get("cause") or evaluation.get("description") or meta.get("message", "")
+            refetch = tuple(parse_refetch(meta.get("refetch")))
+        verdicts[partition] = Verdict(asset_key, partition, outcome, kind, cause.strip(), refetch)
+    return verdicts
 
 
 def fetch_daemon_health(client: DagsterGraphQL) -> dict[str, bool]:

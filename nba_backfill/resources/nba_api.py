@@ -11,6 +11,7 @@ concurrent scraper runs of the instance cannot exceed it together.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -58,6 +59,42 @@ class _RetryableError(Exception):
     def __init__(self, cause: str, status: int | None = None, retry_after: float | None = None):
         super().__init__(cause)
         self.cause, self.status, self.retry_after = cause, status, retry_after
+
+
+def _read_body(response: httpx.Response) -> bytes:
+    """The whole body; a body cut short by the connection closing is a truncated response that
+    names the bytes received and expected (Content-Length), not a transport error."""
+    try:
+        return response.read()
+    except httpx.RemoteProtocolError as exc:
+        expected = response.headers.get("Content-Length")
+        got = f"received {response.num_bytes_downloaded:,}"
+        got += f" of {int(expected):,} bytes" if expected and expected.isdigit() else " bytes"
+        raise _RetryableError(
+            f"truncated response: {got}, the connection closed mid-body ({exc})",
+            response.status_code,
+        ) from exc
+
+
+def _ends_early(body: bytes, exc: ValueError) -> bool:
+    """True when a JSON body fails to parse only because it stops short (a truncated document):
+    the parser hit the end of the text, not a bad character."""
+    if isinstance(exc, UnicodeDecodeError):
+        return exc.end >= len(body)  # cut inside a multi-byte character
+    if not isinstance(exc, json.JSONDecodeError):
+        return False
+    rest = exc.doc[exc.pos:].strip()
+    if exc.msg.startswith("Unterminated string") or not rest:
+        return exc.pos > 0
+    cut_literal = any(word.startswith(rest) and word != rest for word in ("true", "false", "null"))
+    return cut_literal or re.fullmatch(r"-?[0-9.eE+-]*", rest) is not None  # "18,-", "0.8" cut
+
+
+def _bad_json(body: bytes, exc: ValueError) -> str:
+    if _ends_early(body, exc):
+        return (f"truncated response: {len(body):,} bytes received, the JSON document ends early "
+                f"(malformed JSON: {exc})")
+    return f"malformed JSON ({len(body)} bytes): {exc}"
 
 
 @dataclass(frozen=True)
@@ -177,29 +214,28 @@ class NbaApiClient(ConfigurableResource):
             attempts += 1
             pacer(self.requests_per_second, self.rate_limit_file).acquire()
             try:
-                response = self._http().get(url, params=params, headers=headers)
+                with self._http().stream("GET", url, params=params, headers=headers) as response:
+                    status = response.status_code
+                    if status in RETRYABLE_STATUS:
+                        raise _RetryableError(
+                            f"HTTP {status}", status,
+                            _parse_retry_after(response.headers.get("Retry-After")),
+                        )
+                    body = _read_body(response)
             except httpx.TimeoutException as exc:
                 raise _RetryableError(f"timeout ({type(exc).__name__})") from exc
             except httpx.TransportError as exc:
                 raise _RetryableError(f"transport error: {exc}") from exc
-            if response.status_code in RETRYABLE_STATUS:
-                raise _RetryableError(
-                    f"HTTP {response.status_code}",
-                    response.status_code,
-                    _parse_retry_after(response.headers.get("Retry-After")),
-                )
-            if response.status_code >= 400:
+            if status >= 400:
                 raise NbaApiError(
-                    endpoint, context, f"HTTP {response.status_code} {response.text[:200]!r}",
-                    response.status_code,
+                    endpoint, context, f"HTTP {status} {body[:200].decode(errors='replace')!r}", status
                 )
-            body = response.content
             if not body.strip():
-                raise _RetryableError("empty response body", response.status_code)
+                raise _RetryableError("empty response body", status)
             try:
                 data = json.loads(body)
             except ValueError as exc:
-                raise _RetryableError(f"malformed JSON ({len(body)} bytes): {exc}") from exc
+                raise _RetryableError(_bad_json(body, exc), status) from exc
             return ApiResponse(data=data, bytes=len(body), attempts=attempts, url=str(response.url))
 
         retrying = Retrying(
