@@ -5,13 +5,10 @@ It calls the layers' own pure functions over the same dates, in dependency order
   default request budget, same offline source, same lake layout, `Lake.replace_prefix`); the
   schedule first, then the other scrapers in 2 worker processes (the `nba_api` pool limit: two
   scraper steps at a time, each process with its own client, as in the real backfill);
-- Phase 2: `raw.factory.parse_range` per table (the asset's own range parser: lake objects,
-  parse, one conform, the data checks per date);
-- Phase 3: analytics `compute_range` + `check_outcomes` per table (validation, compute, `finish`,
-  the per-date checks), without the instance queries;
-- Phase 4: `precompute.factory.compute_range` + `check_outcomes` per spec (the asset's own
-  per-date loop: window restriction, bootstrap/skip rules, season-to-date state chain,
-  `compute(Day)`, hashing, checks), without the instance queries.
+- Phases 2-4: every table's `TableSpec` through the table-asset core's `run_range` (the asset's
+  own path: the layer's compute — lake parse, analytics compute, Phase 4's per-date loop with
+  window restriction, bootstrap/skip rules and season-to-date state — then error isolation,
+  finish, hashing, the per-date checks and outcomes), without the instance queries.
 Tables are written to a DuckDB file (one transaction per table, like a ranged run) and read back
 for the next layer, so I/O and dtypes match the IO manager's. What is left out is exactly
 Dagster: runs, steps, events, the cross-run guard's instance queries.
@@ -83,48 +80,51 @@ class _Tables:
         self.conn.close()
 
 
-def _phase2(tables: _Tables, lake, keys: list[str]) -> None:
-    """The raw factory's own range parser and data checks (`parse_range`), on plain tables."""
-    from nba_backfill.assets.raw.factory import _by_day, parse_range
-    from nba_backfill.assets.raw.specs import RAW_TABLES
-    from nba_backfill.layers import RAW
+def _run_layer(tables: _Tables, specs, keys: list[str], **context) -> None:
+    """Each table spec through the core's own range run (`run_range`: compute, error isolation,
+    finish, checks, outcomes) on plain tables, then written like a ranged run."""
+    from types import SimpleNamespace
 
-    order = sorted(RAW_TABLES, key=lambda s: (s.name != "nbac_schedule",
-                                              s.name != "nbac_player_boxscore"))
-    for spec in order:
-        schedules = _by_day(tables.read(RAW, "nbac_schedule")) if spec.name != "nbac_schedule" else {}
-        players = _by_day(tables.read(RAW, "nbac_player_boxscore")) if spec.player_lookups else {}
-        df, _results, _objects = parse_range(spec, lake, keys, schedules=schedules, players=players)
-        tables.write(RAW, spec.name, df, spec.cols)
+    from nba_backfill.assets.core import run_range
+
+    for spec in specs:
+        frames = {i.name: tables.read(*i.key.path) for i in spec.inputs}
+        result = run_range(spec, keys, frames, context=SimpleNamespace(**context))
+        tables.write(spec.layer, spec.name, result.frame, list(spec.columns))
+
+
+def _phase2(tables: _Tables, lake, keys: list[str]) -> None:
+    """Raw tables: the lake parse of every date and the data checks."""
+    from types import SimpleNamespace
+
+    from nba_backfill.assets.raw.factory import table_spec
+    from nba_backfill.assets.raw.specs import RAW_TABLES
+
+    order = sorted(RAW_TABLES, key=lambda s: (s.name != "nbac_schedule", s.name != "nbac_player_boxscore"))
+    _run_layer(tables, [table_spec(s) for s in order], keys, resources=SimpleNamespace(lake=lake))
 
 
 def _phase3(tables: _Tables, keys: list[str]) -> None:
-    """The analytics factory's own range computation (`compute_range`) and checks."""
+    """Analytics: validation, compute, the per-date checks (no instance: history not queried)."""
     from nba_backfill.assets.analytics import TABLES
-    from nba_backfill.assets.analytics.factory import check_outcomes, compute_range
-    from nba_backfill.layers import ANALYTICS
+    from nba_backfill.assets.analytics.factory import table_spec
 
-    for table in TABLES:
-        frames = {name: tables.read(*up.key) for name, up in table.upstreams.items()}
-        computed = compute_range(table, keys, frames, processed_at=pd.Timestamp.now(tz="UTC"))
-        check_outcomes(table, computed)
-        tables.write(ANALYTICS, table.name, computed.frame, table.columns)
+    _run_layer(tables, [table_spec(t) for t in TABLES], keys)
 
 
 def _phase4(tables: _Tables, keys: list[str]) -> None:
-    """The factory's own per-date computation (`compute_range`) and checks, on plain tables."""
+    """Phase 4: the per-date loop with every upstream date of the range counted as materialized."""
+    from dataclasses import replace
+
     from nba_backfill.assets.precompute import SPECS
-    from nba_backfill.assets.precompute.factory import check_outcomes, compute_range
-    from nba_backfill.assets.precompute.inputs import prepare
+    from nba_backfill.assets.precompute.factory import Sources, compute, table_spec
 
     done = set(keys)
+    specs = []
     for spec in SPECS:
-        name = spec.key.to_user_string()
-        frames = {i.param: prepare(tables.read(i.table.layer, i.table.name), i.table, name)
-                  for i in spec.inputs}
-        computed = compute_range(spec, keys, frames, materialized={i.param: done for i in spec.inputs})
-        check_outcomes(spec, computed)
-        tables.write(spec.layer, spec.table, computed.frame, list(spec.all_cols))
+        sources = Sources(materialized={i.param: done for i in spec.inputs})
+        specs.append(replace(table_spec(spec), compute=lambda rin, spec=spec, sources=sources: compute(spec, rin, sources)))
+    _run_layer(tables, specs, keys)
 
 
 def run_floor(home: Path, keys: list[str], scraper_processes: int = 2) -> dict[str, Any]:

@@ -230,6 +230,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OpsError as exc:
         print(f"nba-backfill {args.command}: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except BrokenPipeError:  # `nba-backfill status ID | head`: the reader left; not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

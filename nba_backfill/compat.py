@@ -13,6 +13,7 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
 )
 from dagster._core.definitions.events import AssetMaterializationFailureReason
 from dagster._core.definitions.partitions.utils import TimeWindow
+from dagster._core.event_api import PartitionKeyFilter
 from dagster._core.events import AssetMaterializationPlannedData, DagsterEvent
 from dagster._core.execution.backfill import BulkActionsFilter, BulkActionStatus, PartitionBackfill
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
@@ -65,6 +66,7 @@ __all__ = [
     "INDEX_SHARD_NAME",
     "PARTITION_NAME_TAG",
     "PartitionBackfill",
+    "PartitionKeyFilter",
     "SQLITE_BUSY_TIMEOUT_SECONDS",
     "SerializableErrorInfo",
     "SqliteEventLogStorage",

@@ -5,8 +5,10 @@ Dagster's `blocking=True` only skips downstream steps of the *same* run. Our tab
 run's partition keys through the declared partition mapping (identity or lookback window), reads
 the latest per-partition result of every blocking check of that upstream asset from the instance,
 and returns, per blocked partition, the reasons naming the upstream asset, date and check.
-The asset then writes no rows for blocked partitions and fails its own `upstream_checks_passed`
-check for them, which in turn blocks the next layer — so a bad date never flows downstream.
+When the failed check is the upstream's own `partition_ok`, the reason carries that partition's
+cause (read from its latest evaluation), so a chain of blocked partitions names its root cause.
+The asset then writes no rows for blocked partitions and fails its own `partition_ok` check for
+them, which in turn blocks the next layer — so a bad date never flows downstream.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from dagster import AssetCheckKey, AssetExecutionContext, AssetKey, TimeWindowPartitionMapping
-from nba_backfill.compat import AssetCheckExecutionRecordStatus
+from nba_backfill.compat import AssetCheckExecutionRecordStatus, PartitionKeyFilter
 
 from nba_backfill.checks.results import PARTITION_OK, blocking_check_names
 from nba_backfill.partitions import all_partition_keys
@@ -67,6 +69,8 @@ def blocked_partitions(
         for info in infos:
             if info.partition_key and info.latest_execution_status in FAILED_STATUSES:
                 failed[info.partition_key].append(info.check_key.name)
+        not_ok = sorted(k for k, names in failed.items() if PARTITION_OK in names)
+        causes = _causes(context.instance, AssetCheckKey(upstream, PARTITION_OK), not_ok)
         for key, ups in needed.items():
             for up in ups:
                 if upstream == asset_key and up in (recomputed or ()):
@@ -76,7 +80,48 @@ def blocked_partitions(
                     continue
                 # a partition that is not ok fails all its checks: its outcome says it all
                 shown = [PARTITION_OK] if PARTITION_OK in names_failed else sorted(names_failed)
+                cause = f" ({causes[up]})" if up in causes else ""
                 reasons[key].append(
-                    f"{upstream.to_user_string()} [{up}] failed blocking check {', '.join(shown)}"
+                    f"{upstream.to_user_string()} [{up}] failed blocking check {', '.join(shown)}{cause}"
                 )
     return dict(reasons)
+
+
+def unmaterialized_inputs(
+    context: AssetExecutionContext, keys: list[str], same_date_inputs: list[AssetKey]
+) -> dict[str, list[str]]:
+    """Partition key -> reasons, for the keys whose same-date input partition holds nothing:
+    never materialized, or its latest attempt failed before it ever was. The backfill daemon
+    holds a partition back only for parents inside the same backfill; a parent date that failed
+    in an earlier backfill (and was never retried) would otherwise be read as zero rows.
+    (Lookback windows are judged by the layers' `lookback_complete`.) An input this instance has
+    never materialized at all is managed outside it (loaded by hand, a fixture, another
+    deployment's instance) and is read as it is."""
+    reasons: dict[str, list[str]] = defaultdict(list)
+    for upstream in sorted(same_date_inputs, key=lambda k: k.to_string()):
+        done = context.instance.get_materialized_partitions(upstream)
+        if not done:
+            continue
+        for key in keys:
+            if key not in done:
+                reasons[key].append(f"{upstream.to_user_string()} [{key}] was never materialized")
+    return dict(reasons)
+
+
+CAUSE_CHARS = 400
+
+
+def _causes(instance, check_key: AssetCheckKey, partitions: list[str]) -> dict[str, str]:
+    """Partition -> "<outcome>, <cause kind>: <cause>" of its latest `partition_ok` evaluation."""
+    out = {}
+    for partition in partitions:
+        history = instance.event_log_storage.get_asset_check_execution_history(
+            check_key, limit=1, partition_filter=PartitionKeyFilter(key=partition))
+        entry = history[0].event if history else None
+        data = entry.dagster_event.event_specific_data if entry is not None and entry.dagster_event else None
+        meta = {k: getattr(v, "value", v) for k, v in (getattr(data, "metadata", None) or {}).items()}
+        if "cause" in meta:
+            out[partition] = (
+                f"{meta.get('outcome', 'failed')}, {meta.get('cause_kind', 'unknown')}: {meta['cause']}"
+            )[:CAUSE_CHARS]
+    return out

@@ -8,9 +8,11 @@ phases 3-4 over the same dates. Between them the declarative automation conditio
 (`nba_backfill.automation`) are evaluated on the real asset graph.
 
 Expected, computed from the asset graph and its partition mappings (same date and lookback
-windows, transitively): every analytics/precompute partition that reads BAD writes no rows and
-fails `upstream_checks_passed` with a message naming the upstream asset, date and check; every
-other partition completes; the automation requests exactly the unaffected partitions.
+windows, transitively): every analytics/precompute partition that reads BAD writes no rows and is
+failed — blocked by the guard (`partition_ok` names the upstream asset, date, check and root
+cause) or, when the backfill already knows its parent failed, never launched and counted failed
+by the backfill; every other partition completes and is materialized; the automation requests
+exactly the unaffected partitions.
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ FIRST, BAD, LAST = "2024-10-22", "2024-10-24", "2024-10-25"
 KEYS = ["2024-10-22", "2024-10-23", "2024-10-24", "2024-10-25"]
 FAULTED = AssetKey([RAW, "nbac_player_boxscore"])
 FAULT = {"kind": "drop_game", "endpoint": "leaguegamelog", "date": BAD}
-UPSTREAM = "upstream_checks_passed"
+UPSTREAM = "partition_ok"
 ALL_KEYS = DAILY_PARTITIONS.get_partition_keys()
 
 
@@ -181,8 +183,14 @@ def _rows(world, key: AssetKey, day: str) -> int:
     return int(frame["n"][0])
 
 
+def _backfill_failed(backfill) -> set[tuple[AssetKey, str]]:
+    data = backfill.asset_backfill_data
+    subset = data.failed_and_downstream_subset
+    return {(k, d) for k in subset.asset_keys for d in subset.get_partitions_subset(k).get_partition_keys()}
+
+
 def test_the_fault_fails_the_raw_completeness_check_of_one_date(world):
-    assert world.first.status == BulkActionStatus.COMPLETED_SUCCESS
+    assert world.first.status == BulkActionStatus.COMPLETED_FAILED  # the bad date is failed, not hidden
     statuses = _check_status(world.instance, FAULTED, "games_complete")
     assert statuses == {
         FIRST: AssetCheckExecutionRecordStatus.SUCCEEDED,
@@ -204,25 +212,38 @@ def test_every_reader_of_the_bad_date_is_blocked_with_the_upstream_check_named(w
     # lookback dependants: partitions after BAD that read it through a window
     assert any(day > BAD for _, day in affected), affected
     client = InProcessGraphQL(world.ws)
+    not_launched = _backfill_failed(world.second)
+    blocked = 0
     for key in sorted({k for k, _ in affected}, key=lambda k: k.to_string()):
         days = sorted(d for k, d in affected if k == key)
         statuses = _check_status(world.instance, key, UPSTREAM)
         messages = fetch_check_messages(client, key.to_user_string(), UPSTREAM, days)
         for day in days:
-            assert statuses.get(day) == AssetCheckExecutionRecordStatus.FAILED, (key, day, statuses)
-            assert "failed blocking check" in messages[day], (key, day, messages[day])
-            named = {n for root, _ in roots for n in blocking_check_names(root)}
-            assert any(f"failed blocking check {n}" in messages[day] for n in named), messages[day]
+            assert day not in world.instance.get_materialized_partitions(key), (key, day)
             assert _rows(world, key, day) == 0, (key, day)
-    direct = [k for k in world.graph.get(FAULTED).child_keys if (k, BAD) in affected]
+            if statuses.get(day) is None:  # its parent failed in this backfill: never launched
+                assert key.path[0] == RAW or (key, day) in not_launched, (key, day)
+                continue
+            blocked += 1
+            assert statuses[day] == AssetCheckExecutionRecordStatus.FAILED, (key, day, statuses)
+            assert messages[day].startswith("blocked: "), (key, day, messages[day])
+            # it names what it reads: a failed blocking check, or an input date that never
+            # materialized because its own parent failed in the first backfill
+            named = {n for root, _ in roots for n in blocking_check_names(root)}
+            assert any(f"failed blocking check {n}" in messages[day] for n in named) or (
+                f"[{BAD}] was never materialized" in messages[day]), messages[day]
+    assert blocked
+    direct = [k for k in world.graph.get(FAULTED).child_keys if (k, BAD) in affected and k.path[0] == ANALYTICS
+              and _check_status(world.instance, k, UPSTREAM).get(BAD)]  # launched and blocked
     assert direct
-    for key in direct:
+    for key in direct:  # the reason carries the root cause: the raw check that failed, and why
         text = fetch_check_messages(client, key.to_user_string(), UPSTREAM, [BAD])[BAD]
-        assert f"{FAULTED.to_user_string()} [{BAD}] failed blocking check games_complete" in text
+        assert f"{FAULTED.to_user_string()} [{BAD}] failed blocking check partition_ok" in text, text
+        assert "landed_object_missing: check games_complete" in text, text
 
 
 def test_unaffected_partitions_complete(world):
-    assert world.second.status == BulkActionStatus.COMPLETED_SUCCESS
+    assert world.second.status == BulkActionStatus.COMPLETED_FAILED
     roots = _raw_failures(world)
     affected = _affected(world.graph, roots) | roots
     unaffected = [
@@ -241,36 +262,50 @@ def test_unaffected_partitions_complete(world):
         key: set(world.instance.get_materialized_partitions(key))
         for key in _layer_keys(world.graph, RAW, ANALYTICS, PRECOMPUTE)
     }
-    for key, keys in materialized.items():
-        assert set(KEYS) <= keys, (key, keys)  # blocked dates are written empty, not left missing
+    for key, keys in materialized.items():  # done = materialized; a bad date never is
+        assert {d for d in KEYS if (key, d) not in affected} <= keys, (key, keys)
+        assert not {d for d in KEYS if (key, d) in affected} & keys, (key, keys)
 
 
 def test_backfills_ran_as_few_ranged_runs(world):
-    first = backfill_runs(world.instance, world.first.backfill_id)
-    second = backfill_runs(world.instance, world.second.backfill_id)
-    # phases 1-2: every scraper in one run (multi_run(30) > 4 days), every raw table in one run
-    assert [sorted({k.path[0] for k in r.asset_selection}) for r in first] == [["nba_lake"], ["nba_raw"]]
-    assert all(r.tags.get("dagster/asset_partition_range_start") == FIRST for r in first)
-    assert all(r.tags.get("dagster/asset_partition_range_end") == LAST for r in first)
-    # phases 3-4: all of analytics (lookback assets included) in one run; precompute in at most
-    # three (the self-dependent season totals never share a run with their parents)
-    layers = [{k.path[0] for k in r.asset_selection} for r in second]
-    assert sum(ANALYTICS in found for found in layers) == 1, layers
-    assert len(second) <= 4, layers
+    """One run per run stage and contiguous range: a table never shares a run with a table it
+    reads (so a failed date stops only its readers), the bad date splits a stage's range in two."""
+    for backfill in (world.first, world.second):
+        runs = backfill_runs(world.instance, backfill.backfill_id)
+        stages = {}
+        for run in runs:
+            keys = sorted((k for k in run.asset_selection or [] if k.path[0] != "nba_lake"), key=lambda k: k.to_string())
+            if not keys:
+                continue
+            policies = {world.graph.get(k).backfill_policy for k in keys}
+            assert len(policies) == 1, keys  # one stage per run
+            for key in keys:
+                assert not set(world.graph.get(key).parent_keys) & (set(keys) - {key}), key
+            stages.setdefault(policies.pop(), []).append(run)
+        per_asset: dict = {}
+        for run in runs:
+            for key in run.asset_selection or []:
+                per_asset[key] = per_asset.get(key, 0) + 1
+        # each table runs over its good dates: at most the two ranges around the bad date
+        assert max(per_asset.values()) <= 2, {k.to_user_string(): n for k, n in per_asset.items() if n > 2}
 
 
 def test_cli_status_lists_the_blocked_partitions_with_reasons(world):
     client = InProcessGraphQL(world.ws)
     report = backfill_status(client, world.second.backfill_id)
-    affected = _affected(world.graph, _raw_failures(world))
-    listed = {(f.asset, f.partition): f.reason for f in report.failures}
-    expected = {(k.to_user_string(), d) for k, d in affected}
-    assert expected <= set(listed), expected - set(listed)
-    for pair in expected:
-        assert listed[pair].startswith(f"{UPSTREAM} failed: "), listed[pair]
-    assert not report.run_failures
+    targeted = {k.path[0] for k in _layer_keys(world.graph, ANALYTICS, PRECOMPUTE)}
+    affected = {(k.to_user_string(), d) for k, d in _affected(world.graph, _raw_failures(world))
+                if k.path[0] in targeted}
+    listed = {(f.asset, f.partition): f for f in report.failures}
+    assert set(listed) == affected, (affected - set(listed), set(listed) - affected)
+    for pair in affected:  # blocked by the guard, or never run because its parent failed
+        assert listed[pair].outcome in ("blocked", "not run"), listed[pair]
+    blocked = [f for f in listed.values() if f.outcome == "blocked"]
+    assert blocked and all(f.cause_kind in ("upstream_check_failed", "upstream_missing") for f in blocked)
+    assert all(f"[{BAD}]" in f.cause for f in blocked), [f.cause for f in blocked]
+    assert report.run_failures  # the runs that met the bad date failed, naming it
     season = {row.season: row for row in report.seasons}["2024-25"]
-    assert season.blocked == len(expected)
+    assert season.materialized == season.targeted - len(affected)
 
 
 def test_automation_requests_exactly_the_unblocked_partitions(world):

@@ -4,11 +4,12 @@ import subprocess
 import sys
 
 import pytest
-from dagster import AssetKey, TimeWindowPartitionMapping
+from dagster import AssetCheckKey, AssetKey, TimeWindowPartitionMapping
 
 from nba_backfill import partitions
 from nba_backfill.assets.tables import CLUSTER_BY, Col, cluster_metadata
 from nba_backfill.layers import LAYERS
+from nba_backfill.partitions import DAILY_PARTITIONS
 
 SCRAPERS = {
     "bdl_games", "bdl_player_boxscores", "bdl_team_boxscores", "nbac_game_summary",
@@ -147,8 +148,24 @@ def test_blocking_checks_exist_per_layer(defs, graph):
     checks = {(k.asset_key.path[0], k.name) for k in graph.asset_check_keys}
     assert ("nba_raw", "games_complete") in checks
     assert ("nba_precompute", "lookback_complete") in checks
-    for layer in ("nba_raw", "nba_analytics", "nba_precompute", "nba_predictions"):
-        assert (layer, "upstream_checks_passed") in checks, layer
+    tables = [n for n in graph.asset_nodes if n.key.path[0] in ("nba_raw", "nba_analytics", "nba_precompute",
+                                                                  "nba_predictions")]
+    assert len(tables) == 21 + 5 + 7 + 1
+    for node in tables:  # the table core's verdict on every partition, blocking
+        assert AssetCheckKey(node.key, "partition_ok") in graph.asset_check_keys, node.key
+        assert graph.get_check_spec(AssetCheckKey(node.key, "partition_ok")).blocking, node.key
+
+
+def test_a_table_never_shares_a_run_with_a_table_it_reads(graph):
+    """Run stages: a table's backfill policy differs from every table it reads (a partially failed
+    step must not skip a same-run child for its whole range), and is one run per range."""
+    layers = ("nba_raw", "nba_analytics", "nba_precompute", "nba_predictions")
+    tables = {n.key: n for n in graph.asset_nodes if n.key.path[0] in layers}
+    for key, node in tables.items():
+        assert node.backfill_policy.max_partitions_per_run > len(DAILY_PARTITIONS.get_partition_keys())
+        for parent in node.parent_keys:
+            if parent in tables and parent != key:
+                assert tables[parent].backfill_policy != node.backfill_policy, (key, parent)
 
 
 def test_jobs_sensors_and_resources(defs):

@@ -207,25 +207,31 @@ def test_persistently_broken_body_fails_naming_partition_and_cause(
 def test_endpoint_silently_missing_a_game_is_named_and_nothing_else_is_lost(
         home, instance, baseline, record):
     """The box score endpoint answers one scheduled game as an unknown game (200, no teams):
-    the run succeeds, the raw table's blocking `games_complete` and `teams_complete` fail for
-    that date only and name the game; every other row is there exactly once."""
+    the raw table's blocking `games_complete` and `teams_complete` fail for that date only and
+    name the game; that date fails (missing landed object, re-scrape named) and writes nothing;
+    every other date is written exactly once and materialized."""
     rows = baseline.rows
     dropped = sorted(baseline.lake(TEAM_LAKE_KIND, FAULT_DAY))[0].removesuffix(".json")
     code = rows.loc[rows["nba_game_id"] == dropped, "game_id"].iloc[0]
     home.faults([{"kind": "drop_game", "endpoint": ENDPOINT, "game_id": dropped}])
     result = run_range(home.path, instance, CASE_ASSETS, *RANGE)
-    assert result.success, step_failure_messages(result)
+    assert not result.success
+    (message,) = step_failure_messages(result)
+    assert f"{FAULT_DAY}: check games_complete" in message and f"{TEAM_SCRAPER.to_user_string()}:{FAULT_DAY}" in message
     failed = {(e.check_name, e.partition): e for e in result.get_asset_check_evaluations()
               if e.asset_key == RAW_TEAM and e.partition and not e.passed}
-    assert set(failed) == {("games_complete", FAULT_DAY), ("teams_complete", FAULT_DAY)}, set(failed)
-    for evaluation in failed.values():
-        assert code in evaluation.metadata["offending_sample"].value, evaluation.metadata
+    assert set(failed) == {("partition_ok", FAULT_DAY), ("games_complete", FAULT_DAY),
+                           ("teams_complete", FAULT_DAY)}, set(failed)
+    for name in ("games_complete", "teams_complete"):
+        assert code in failed[(name, FAULT_DAY)].metadata["offending_sample"].value
+    assert failed[("partition_ok", FAULT_DAY)].metadata["cause_kind"].value == "landed_object_missing"
+    assert instance.get_materialized_partitions(RAW_TEAM) == set(DAYS) - {FAULT_DAY}
     got = table(home.path)
     assert not got.duplicated(["game_id", "team_abbr"]).any()
-    in_range = pd.to_datetime(rows["game_date"]).dt.strftime("%Y-%m-%d").isin(DAYS)
-    expected = comparable(rows[in_range & (rows["nba_game_id"] != dropped)])
-    assert len(expected) == len(baseline.rows_on(*DAYS)) - 2
+    in_range = pd.to_datetime(rows["game_date"]).dt.strftime("%Y-%m-%d")
+    expected = comparable(rows[in_range.isin(DAYS) & (in_range != FAULT_DAY)])
+    assert len(expected) < len(baseline.rows_on(*DAYS)) - 2
     pd.testing.assert_frame_equal(comparable(got), expected, check_dtype=False)
     record("endpoint returns fewer games than the schedule (drop_game)",
-           f"blocking games_complete + teams_complete fail for {FAULT_DAY} naming {code}; "
-           f"the other {len(expected)} rows exact, none duplicated")
+           f"blocking games_complete + teams_complete fail for {FAULT_DAY} naming {code}; that date "
+           f"fails alone (nothing written); the other {len(expected)} rows exact, none duplicated")

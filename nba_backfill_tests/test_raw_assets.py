@@ -196,7 +196,8 @@ def test_malformed_landed_json_fails_only_its_date_naming_the_object(built, tmp_
     bad.write_text(bad.read_text()[:500])  # truncated
     with DagsterInstance.ephemeral() as instance:
         result = run(resources, instance, days=("2023-12-25", "2023-12-26"),
-                     selection=[AssetKey(["nba_raw", "nbac_team_boxscore"])], raise_on_error=False)
+                     selection=[AssetKey(["nba_raw", "nbac_schedule"]), AssetKey(["nba_raw", "nbac_team_boxscore"])],
+                     raise_on_error=False)
         key = AssetKey(["nba_raw", "nbac_team_boxscore"])
         assert instance.get_materialized_partitions(key) == {"2023-12-25"}  # the good date is done
     assert not result.success
@@ -221,7 +222,8 @@ def test_malformed_landed_json_fails_only_its_date_naming_the_object(built, tmp_
     bad.write_text(json.dumps(body))
     with DagsterInstance.ephemeral() as instance:
         result = run(resources, instance, day="2023-12-26",
-                     selection=[AssetKey(["nba_raw", "nbac_team_boxscore"])], raise_on_error=False)
+                     selection=[AssetKey(["nba_raw", "nbac_schedule"]), AssetKey(["nba_raw", "nbac_team_boxscore"])],
+                     raise_on_error=False)
     message = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE") \
         .event_specific_data.error.message
     assert "malformed landed object" in message
@@ -235,7 +237,8 @@ def test_duplicated_rows_fail_keys_unique_and_points_match(built, tmp_path):
     shutil.copy(folder / "regular-season.json", folder / "regular-season-again.json")
     with DagsterInstance.ephemeral() as instance:
         result = run(make_resources(home), instance, day="2023-12-25",
-                     selection=[AssetKey(["nba_raw", "nbac_player_boxscore"])], raise_on_error=False)
+                     selection=[AssetKey(["nba_raw", "nbac_schedule"]), AssetKey(["nba_raw", "nbac_player_boxscore"])],
+                     raise_on_error=False)
     checks = check_results(result, "nbac_player_boxscore")
     assert not checks["keys_unique"].passed and checks["keys_unique"].metadata["duplicate_rows"].value == 2 * 98
     assert not checks["points_match"].passed

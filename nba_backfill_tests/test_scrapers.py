@@ -118,6 +118,18 @@ def test_persistent_500_fails_naming_date_endpoint_game_status_and_lands_nothing
     assert not (tmp_path / "lake/nba-com/boxscore-misc-v3" / fresh).exists()
 
 
+def test_truncated_body_fails_as_a_truncated_response_not_as_no_http_status(
+        local_resources, dagster_instance, offline_faults):
+    assert run(local_resources, dagster_instance, lake("nbac_schedule")).success
+    offline_faults([{"kind": "truncated", "endpoint": "boxscoremiscv3", "game_id": GAMES[1]}])
+    result = run(local_resources, dagster_instance, lake("nbap_player_misc", "nbap_team_misc"))
+    assert not result.success
+    message = failure_message(result)
+    assert f"game {GAMES[1]} with HTTP status 200: truncated response: " in message
+    assert "bytes received, the JSON document ends early" in message
+    assert "HTTP status none" not in message
+
+
 def test_scraper_without_landed_schedule_names_the_missing_step(local_resources, dagster_instance):
     result = run(local_resources, dagster_instance, lake("nbac_game_summary"))
     assert not result.success
@@ -147,8 +159,12 @@ def test_dropped_game_fails_games_complete_and_blocks_downstream_runs(
 
     offline_faults([])
     blocked = run(local_resources, dagster_instance, raw_keys("nbac_play_by_play"))
-    upstream = checks_of(blocked, "nba_raw", "nbac_play_by_play")["upstream_checks_passed"]
+    assert not blocked.success  # the blocked date fails its step, naming why
+    upstream = checks_of(blocked, "nba_raw", "nbac_play_by_play")["partition_ok"]
     assert not upstream.passed
-    assert "nba_raw/nbac_player_boxscore [2023-11-02] failed blocking check games_complete" in upstream.description
-    meta = blocked.asset_materializations_for_node("nba_raw__nbac_play_by_play")[0].metadata
-    assert meta["rows"].value == 0 and meta["partitions_blocked"].value == 1
+    assert upstream.description.startswith("blocked: nba_raw/nbac_player_boxscore [2023-11-02] failed "
+                                           "blocking check partition_ok (failed, landed_object_missing: "
+                                           "check games_complete"), upstream.description
+    assert code in upstream.description  # the root cause names the dropped game
+    assert not blocked.asset_materializations_for_node("nba_raw__nbac_play_by_play")
+    assert "2023-11-02" not in dagster_instance.get_materialized_partitions(AssetKey(["nba_raw", "nbac_play_by_play"]))

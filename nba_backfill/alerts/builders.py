@@ -27,11 +27,14 @@ def run_failure_alert(
 ) -> Alert | None:
     """One alert for a failed run: failed assets, partition(s), first error line, run link.
 
-    None when the run failed only because a blocking check failed (the check alert covers it).
+    None when the run failed only because a blocking check failed (the check alert covers it),
+    or only because its dates were blocked by an upstream failure (alerted where it happened).
     """
     failures = run_failures(instance, run)
     errors = [f for f in failures if f.kind in ("step", "run")]
     if errors and all(f.first_line.startswith(BLOCKING_CHECK_ERROR) for f in errors):
+        return None
+    if failures and not errors and all(f.kind == "blocked" for f in failures):
         return None
     shown: list[Failure] = errors or failures
     first = shown[0] if shown else None

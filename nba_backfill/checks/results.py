@@ -129,7 +129,9 @@ def emit_check(
 ) -> AssetCheckResult:
     """Log one evaluation per partition and return the step's summary AssetCheckResult."""
     severity = AssetCheckSeverity.ERROR if blocking else AssetCheckSeverity.WARN
-    if len(outcomes) == 1:  # single-partition run: the step result is the partition's result
+    if len(outcomes) == 1 and not context.has_partition_key_range:
+        # single-partition run: Dagster files the step result under the run's partition. (A
+        # ranged run of one date is not one: its step result would be stored without a partition.)
         ((key, outcome),) = outcomes.items()
         return AssetCheckResult(
             asset_key=asset_key,

@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from nba_backfill.layers import LAKE
+from nba_backfill.layers import LAKE, RAW
 from nba_backfill.ops.graphql import DagsterGraphQL
 from nba_backfill.ops.plan import (
     TAG_PREFIX,
@@ -59,7 +59,31 @@ def find_refetch(
                     continue
                 found.partitions.setdefault(asset, set()).add(key)
                 found.named_by.setdefault(asset, []).append(verdict)
+    _add_unparsed_raw(client, request, all_keys, found)
     return found
+
+
+def _add_unparsed_raw(client: DagsterGraphQL, request: BackfillRequest, all_keys: list[str],
+                      found: Refetch) -> None:
+    """The lake partitions of raw partitions the request re-targets that never parsed good landed
+    data: never run (their parent failed first), blocked, or failed without naming a refetch. Their
+    landed objects date from the faulty scrape too (a dropped game is dropped from every endpoint),
+    so re-parsing them without a re-scrape would fail again."""
+    position = {k: i for i, k in enumerate(all_keys)}
+    lakes = {n.key: [d for d in n.deps if d.split("/", 1)[0] == LAKE] for n in fetch_asset_nodes(client)}
+    for item in request.partitions_by_assets:
+        if item.asset.split("/", 1)[0] != RAW:
+            continue
+        keys = [k for a, b in item.ranges for k in all_keys[position[a]: position[b] + 1]]
+        verdicts = fetch_verdicts(client, item.asset, keys)
+        for key in keys:
+            verdict = verdicts.get(key)
+            if verdict is not None and (verdict.ok or verdict.refetch):
+                continue  # parsed fine, or already named what to re-scrape
+            for lake in lakes.get(item.asset, ()):
+                found.partitions.setdefault(lake, set()).add(key)
+                found.named_by.setdefault(lake, []).append(verdict or Verdict(
+                    item.asset, key, "not run", "never parsed", "", ()))
 
 
 def add_partitions(

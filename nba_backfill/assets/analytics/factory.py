@@ -28,7 +28,7 @@ from dagster import AssetKey, AssetsDefinition, TimeWindowPartitionMapping
 from nba_backfill.assets.analytics.frames import Inputs
 from nba_backfill.assets.analytics.lookback import unmaterialized_history
 from nba_backfill.assets.core import CheckDef, Computed, RangeInput, TableInput, TableSpec, build_table_assets
-from nba_backfill.assets.tables import Col, cluster_metadata, column_schema, conform
+from nba_backfill.assets.tables import Col, conform
 from nba_backfill.checks.analytics import TABLE_CHECKS, AnalyticsCheck, DayView
 from nba_backfill.checks.results import Outcome
 from nba_backfill.layers import ANALYTICS
@@ -83,29 +83,13 @@ class AnalyticsTable:
     """BigQuery clustering columns; empty = the key's entity columns, then the date."""
 
     def __post_init__(self) -> None:
-        names = [c.name for c in self.columns]
-        problems = []
-        if not _SNAKE.match(self.name):
-            problems.append(f"table name {self.name!r} is not lower snake case")
-        for required in (self.date_column, *self.key, *(c.name for c in (*QUALITY_COLUMNS, *META_COLUMNS))):
-            if required not in names:
-                problems.append(f"column {required!r} is not declared")
-        for input_name in self.upstreams:
-            if not _SNAKE.match(input_name):
-                problems.append(f"input name {input_name!r} is not lower snake case")
-        check_names = [c.name for c in TABLE_CHECKS.get(self.name, ())]
-        if {LOOKBACK_CHECK} & set(check_names) or len(set(check_names)) != len(check_names):
-            problems.append(f"check names must be unique and not the factory's own: {check_names}")
-        if not self.doc.strip().startswith("One row per"):
-            problems.append("doc must start with the grain ('One row per ...')")
+        names = {c.name for c in self.columns}
+        problems = [f"column {c.name!r} is not declared" for c in (*QUALITY_COLUMNS, *META_COLUMNS)
+                    if c.name not in names]
+        problems += [f"input name {n!r} is not lower snake case" for n in self.upstreams if not _SNAKE.match(n)]
         if problems:
             raise ValueError(f"AnalyticsTable {self.name}: " + "; ".join(problems))
-        column_schema(self.columns)  # raises on duplicate columns
-        cluster_metadata(self.name, self.clustering, self.columns)  # raises on a bad clustering
-
-    @property
-    def clustering(self) -> tuple[str, ...]:
-        return self.cluster_by or (*(k for k in self.key if k != self.date_column), self.date_column)
+        table_spec(self)  # the core validates key, columns, checks, grain and clustering at load time
 
     @property
     def history_inputs(self) -> dict[str, Upstream]:
@@ -203,7 +187,7 @@ def table_spec(table: AnalyticsTable) -> TableSpec:
         unhashed=frozenset(c.name for c in QUALITY_COLUMNS) | frozenset(
             c.name for c in table.columns if c.type.startswith("ARRAY")),
         lookback_checks=frozenset({LOOKBACK_CHECK}) if table.history_inputs else frozenset(),
-        cluster_by=table.clustering,
+        cluster_by=table.cluster_by,
         metadata={"primary_key": ", ".join(table.key)},
         resources=frozenset(),
     )

@@ -3,7 +3,8 @@
 Naming rule: spec key `[layer, table]` = asset key = table `layer.table` (DuckDB schema /
 BigQuery dataset = layer), group = layer. What every table step does, in order:
 1. **Guard** (`nba_backfill.guards`): dates whose upstream dates (through every declared mapping,
-   lookback windows included) failed a blocking check are *blocked*: not computed.
+   lookback windows included) failed a blocking check, or whose same-date inputs were never
+   materialized (e.g. failed in an earlier backfill), are *blocked*: not computed.
 2. **Compute** the open dates with the layer's function; an error it cannot pin to a date is
    isolated by recomputing halves of the range (`run.compute_isolated`).
 3. **Finish**: conform to the declared columns, `processed_at`, `data_hash` (one scheme).
@@ -41,7 +42,7 @@ from nba_backfill.assets.core.spec import TableSpec
 from nba_backfill.assets.tables import cluster_metadata, column_schema
 from nba_backfill.checks.results import PARTITION_OK, check_spec, emit_check
 from nba_backfill.compat import step_execution_context
-from nba_backfill.guards import blocked_partitions
+from nba_backfill.guards import blocked_partitions, unmaterialized_inputs
 from nba_backfill.layers import PHASE_OF_LAYER
 from nba_backfill.partitions import DAILY_PARTITIONS, table_backfill_policy
 from nba_backfill.resources.range_write import write_range
@@ -122,10 +123,9 @@ def build_table_asset(spec: TableSpec, stage: int) -> AssetsDefinition:
     def _table(context, **frames):  # context: AssetExecutionContext
         started = time.monotonic()
         keys = partition_keys(context)
-        texts = blocked_partitions(context, keys, spec.key, recomputed=set(keys) if spec.self_dependent else None)
-        if texts:
-            context.log.warning(f"{spec.key.to_user_string()}: {len(texts)} of {len(keys)} partitions blocked")
-        blocked = {k: [Cause(CauseKind.UPSTREAM_CHECK_FAILED, r) for r in rs] for k, rs in texts.items()}
+        blocked = _blocked(context, spec, keys)
+        if blocked:
+            context.log.warning(f"{spec.key.to_user_string()}: {len(blocked)} of {len(keys)} partitions blocked")
         result = run_range(spec, keys, frames, blocked=blocked, context=context)
         step_meta = _step_metadata(result, keys, time.monotonic() - started)
         if not result.bad:
@@ -154,6 +154,19 @@ def build_table_asset(spec: TableSpec, stage: int) -> AssetsDefinition:
             )
 
     return _table
+
+
+def _blocked(context, spec: TableSpec, keys: list[str]) -> dict[str, list[Cause]]:
+    """The guard's verdicts: upstream dates that failed a blocking check, same-date inputs that
+    hold nothing."""
+    out: dict[str, list[Cause]] = {}
+    checks = blocked_partitions(context, keys, spec.key, recomputed=set(keys) if spec.self_dependent else None)
+    for key, reasons in checks.items():
+        out.setdefault(key, []).extend(Cause(CauseKind.UPSTREAM_CHECK_FAILED, r) for r in reasons)
+    same_date = [i.key for i in spec.inputs if i.mapping is None]
+    for key, reasons in unmaterialized_inputs(context, keys, same_date).items():
+        out.setdefault(key, []).extend(Cause(CauseKind.UPSTREAM_MISSING, r) for r in reasons)
+    return out
 
 
 def _partition_metadata(result: RangeRun, key: str) -> dict:

@@ -4,8 +4,9 @@ Every table step ends each partition of its range in exactly one of three outcom
 - **ok**: its rows were computed and passed every blocking check; they are written and the
   partition is recorded as materialized;
 - **blocked**: something it reads is not there or not trustworthy — an upstream date failed a
-  blocking check (`upstream_check_failed`) or a lookback window is incomplete
-  (`lookback_incomplete`); nothing is computed into the table for it;
+  blocking check (`upstream_check_failed`), a same-date input partition holds nothing
+  (`upstream_missing`: never materialized, e.g. it failed in an earlier backfill) or a lookback
+  window is incomplete (`lookback_incomplete`); nothing is computed into the table for it;
 - **failed**: its own data is bad — a landed lake object is malformed or missing
   (`landed_object_malformed` / `landed_object_missing`: re-scraping the named lake partitions
   recovers it), the computation raised for that date (`compute_error`), or its rows failed a
@@ -26,6 +27,7 @@ from nba_backfill.checks.results import Outcome
 
 class CauseKind(str, Enum):
     UPSTREAM_CHECK_FAILED = "upstream_check_failed"
+    UPSTREAM_MISSING = "upstream_missing"
     LOOKBACK_INCOMPLETE = "lookback_incomplete"
     CHECKS_FAILED = "checks_failed"
     LANDED_OBJECT_MALFORMED = "landed_object_malformed"
@@ -35,7 +37,7 @@ class CauseKind(str, Enum):
     @property
     def blocks(self) -> bool:
         """True for the kinds that make a partition *blocked* rather than *failed*."""
-        return self in (CauseKind.UPSTREAM_CHECK_FAILED, CauseKind.LOOKBACK_INCOMPLETE)
+        return self in (CauseKind.UPSTREAM_CHECK_FAILED, CauseKind.UPSTREAM_MISSING, CauseKind.LOOKBACK_INCOMPLETE)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from dagster import MetadataValue
 
 from nba_backfill.assets.core.outcome import Cause, CauseKind, PartitionOutcome, not_evaluated, resolve
 from nba_backfill.assets.core.spec import Computed, RangeInput, TableSpec
@@ -110,9 +111,10 @@ def run_range(
     context: Any = None,
 ) -> RangeRun:
     """Compute `keys` (the open ones), finish their rows, evaluate the checks, resolve outcomes."""
-    blocked = dict(blocked or {})
+    skipped = {k: reason for k in keys if spec.skip is not None and (reason := spec.skip(k))}
+    blocked = {k: v for k, v in (blocked or {}).items() if k not in skipped}
     processed_at = processed_at if processed_at is not None else pd.Timestamp.now(tz="UTC")
-    open_keys = [k for k in keys if k not in blocked]
+    open_keys = [k for k in keys if k not in blocked and k not in skipped]
     rin = RangeInput(keys, open_keys, frames, blocked, context)
     computed = compute_isolated(spec, rin) if open_keys else Computed(rows=pd.DataFrame())
     frame = finish(spec, computed.rows, processed_at)
@@ -130,7 +132,15 @@ def run_range(
     results: dict[str, dict[str, Outcome]] = {PARTITION_OK: {k: outcomes[k].check_outcome() for k in keys}}
     for check in spec.checks:
         given = checks.get(check.name, {})
-        results[check.name] = {k: given[k] if k in given else not_evaluated(outcomes[k]) for k in keys}
+        results[check.name] = {
+            k: given[k] if k in given else (
+                Outcome(True, {"applies": 0}, message=skipped[k]) if k in skipped else not_evaluated(outcomes[k]))
+            for k in keys
+        }
+    for k, reason in skipped.items():
+        computed.metadata.setdefault(k, {})["skipped"] = reason
+    if skipped:
+        computed.step_metadata["skipped_partitions"] = MetadataValue.json(skipped)
     ok = {k for k, o in outcomes.items() if o.ok}
     kept = [part for k, part in by_key.items() if k in ok]
     if len(kept) == len(by_key):

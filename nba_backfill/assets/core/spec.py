@@ -74,11 +74,16 @@ class TableSpec:
     key: AssetKey
     doc: str
     columns: tuple[Col, ...]
+    """Every column, in table order (`data_hash`/`processed_at`, where declared, filled by the core)."""
     date_column: str
+    """The DATE column a partition key maps to (`partition_expr`)."""
     key_columns: tuple[str, ...]
+    """One row per (date, key columns)."""
     inputs: tuple[TableInput, ...]
     compute: Callable[[RangeInput], Computed]
+    """The layer's computation of the open dates of a range."""
     evaluate: Callable[[Computed, Mapping[str, pd.DataFrame]], dict[str, dict[str, Outcome]]]
+    """The layer's checks over the conformed rows of each computed date."""
     checks: tuple[CheckDef, ...]
     code_version: str
     deps: tuple[AssetDep, ...] = ()
@@ -95,6 +100,9 @@ class TableSpec:
     kinds: frozenset[str] = frozenset({"pandas"})
     metadata: Mapping[str, Any] = field(default_factory=dict)
     resources: frozenset[str] = frozenset()
+    skip: Callable[[str], str | None] | None = None
+    """A reason a date never applies to this table (e.g. predictions outside the current season):
+    such dates are not guarded or computed, write nothing, pass every check as not applicable."""
     isolate_errors: bool = True
     """On an error the compute could not pin to a date, recompute halves of the range until the
     failing dates are found (off for sequential accumulators, which isolate dates themselves)."""
@@ -141,5 +149,8 @@ class TableSpec:
 
     @property
     def hashed_columns(self) -> list[str]:
+        """The row's content: every column but META_COLUMNS, `unhashed` and TIMESTAMP columns
+        (processing times — `processed_at` and the `source_*_last_updated` lineage stamps — differ
+        between two runs over the same data; the hash must not)."""
         skip = set(META_COLUMNS) | set(self.unhashed)
-        return [c.name for c in self.columns if c.name not in skip]
+        return [c.name for c in self.columns if c.name not in skip and c.type != "TIMESTAMP"]

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import pandas as pd
-from dagster import AssetDep, AssetExecutionContext, AssetKey, MetadataValue, TimeWindowPartitionMapping
+from dagster import AssetDep, AssetExecutionContext, AssetKey, TimeWindowPartitionMapping
 
 from nba_backfill.assets.core import (
     Cause,
@@ -43,7 +43,7 @@ from nba_backfill.assets.core import (
 )
 from nba_backfill.assets.precompute.inputs import Table, prepare
 from nba_backfill.assets.precompute.lookback import gaps, restrict, window_keys
-from nba_backfill.assets.tables import Col, cluster_metadata
+from nba_backfill.assets.tables import Col
 from nba_backfill.checks import precompute as checks
 from nba_backfill.checks.results import Outcome
 from nba_backfill.layers import PRECOMPUTE
@@ -109,6 +109,9 @@ class ExtraCheck:
 
 @dataclass(frozen=True)
 class PrecomputeSpec:
+    """A Phase 4/5 table: its columns (completeness columns added unless `add_completeness_cols`
+    is off), its inputs and the per-date `compute(Day)`."""
+
     table: str
     doc: str
     cols: tuple[Col, ...]
@@ -116,6 +119,7 @@ class PrecomputeSpec:
     key_columns: tuple[str, ...]
     inputs: tuple[Input, ...]
     compute: Callable[[Day], pd.DataFrame]
+    """The rows of one date (its frames already cut to the date's windows)."""
     bootstrap: str = "skip"
     placeholder: Callable[[Day], pd.DataFrame] | None = None
     accumulator: bool = False
@@ -131,7 +135,7 @@ class PrecomputeSpec:
     so) has Final games: a date materialized but emptied (rows deleted, a failed load) is a gap
     just like a date never materialized."""
     cluster_by: tuple[str, ...] = ()
-    """BigQuery clustering columns; empty = the key columns, then the date."""
+    """BigQuery clustering columns; empty = the key columns, then the date (the core's rule)."""
     skip: Callable[[Day], str | None] | None = None
     """A reason to write no rows for a date at all (e.g. outside the current season); such dates
     pass every check as not applicable and are listed in the materialization metadata."""
@@ -141,18 +145,7 @@ class PrecomputeSpec:
             raise ValueError(f"{self.table}: bootstrap must be one of {BOOTSTRAP_MODES}")
         if self.bootstrap == "placeholder" and self.placeholder is None:
             raise ValueError(f"{self.table}: bootstrap='placeholder' needs a placeholder function")
-        names = [c.name for c in self.all_cols]
-        for col in (self.date_column, *self.key_columns):
-            if col not in names:
-                raise ValueError(f"{self.table}: key column {col!r} is not declared")
-        params = [i.param for i in self.inputs]
-        if len(set(params)) != len(params):
-            raise ValueError(f"{self.table}: duplicate input names {params}")
-        cluster_metadata(self.table, self.clustering, self.all_cols)  # raises on a bad clustering
-
-    @property
-    def clustering(self) -> tuple[str, ...]:
-        return self.cluster_by or (*self.key_columns, self.date_column)
+        table_spec(self)  # the core validates columns, keys, inputs and clustering at load time
 
     @property
     def key(self) -> AssetKey:
@@ -278,8 +271,7 @@ def compute(spec: PrecomputeSpec, rin: RangeInput, sources: Sources | None = Non
         state={"days": days, "lookback": lookback, "skipped": skipped},
         metadata={k: {"bootstrap": days[k].is_bootstrap} for k in days}
         | {k: {"skipped": r} for k, r in skipped.items()},
-        step_metadata={"bootstrap_partitions": sum(1 for d in days.values() if d.is_bootstrap),
-                       **({"skipped_partitions": MetadataValue.json(skipped)} if skipped else {})},
+        step_metadata={"bootstrap_partitions": sum(1 for d in days.values() if d.is_bootstrap)},
     )
 
 
@@ -314,10 +306,20 @@ def table_spec(spec: PrecomputeSpec) -> TableSpec:
         code_version=spec.code_version,
         deps=(AssetDep(spec.key, partition_mapping=PREVIOUS_DAY),) if spec.accumulator else (),
         lookback_checks=frozenset({checks.LOOKBACK_COMPLETE}),
-        cluster_by=spec.clustering,
+        cluster_by=spec.cluster_by,
+        skip=None if spec.skip is None else (lambda key, spec=spec: spec.skip(_bare_day(key))),
         isolate_errors=False,  # the per-date loop isolates dates itself
         self_dependent=spec.accumulator,
     )
+
+
+def _bare_day(key: str) -> Day:
+    """A date without frames (what a spec's `skip` rule reads: the date and its season)."""
+    day = dt.date.fromisoformat(key)
+    season = season_for_date(day)
+    if season is None:
+        raise ValueError(f"partition {key} is outside every season")
+    return Day(key=key, day=day, season=season, frames={})
 
 
 def _window(mapping) -> str:

@@ -16,6 +16,7 @@ from dagster import AssetKey, TimeWindowPartitionMapping
 
 from nba_backfill.layers import ANALYTICS, PRECOMPUTE, RAW
 from nba_backfill.seasons import Season
+from nba_backfill.assets.tables import Col
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,17 @@ UTGC = Table(
     ("game_date", "team_abbr", "team_days_rest"),
     ("game_total", "game_spread", "is_back_to_back"),
 )
+
+
+PLAYER_GAME_COLS = (
+    Col("game_date", "DATE"),
+    Col("player_lookup", "STRING"),
+    Col("universal_player_id", "STRING"),
+    Col("game_id", "STRING"),
+    Col("team_abbr", "STRING"),
+    Col("opponent_team_abbr", "STRING"),
+)
+"""The leading columns of the per-player-per-game Phase 4 tables (PCF, MLFS), in that order."""
 
 
 def precompute_table(name: str, date_column: str, required: tuple[str, ...]) -> Table:

@@ -35,6 +35,7 @@ from nba_backfill.assets.precompute import feature_contract as fc
 from nba_backfill.assets.precompute.completeness import TeamCalendar, player_games_window
 from nba_backfill.assets.precompute.factory import Day, ExtraCheck, Input, PrecomputeSpec
 from nba_backfill.assets.precompute.inputs import (
+    PLAYER_GAME_COLS,
     PGS, SCHEDULE, UPGC, Histories, active_games, history_start, numeric, precompute_table, records, team_games,
     value,
 )
@@ -68,12 +69,7 @@ UPGC_USED = ("player_lookup", "universal_player_id", "game_id", "team_abbr", "op
              "back_to_back", "days_rest", "has_prop_line")
 FLAT = (0, 1, 2, 18, 19, 20)
 COLS = (
-    Col("game_date", "DATE"),
-    Col("player_lookup", "STRING"),
-    Col("universal_player_id", "STRING"),
-    Col("game_id", "STRING"),
-    Col("team_abbr", "STRING"),
-    Col("opponent_team_abbr", "STRING"),
+    *PLAYER_GAME_COLS,
     Col("is_home", "BOOL"),
     Col("days_rest", "INT64"),
     Col("feature_names", "ARRAY<STRING>", "The 60 feature names, index order"),

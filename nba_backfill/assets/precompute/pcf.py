@@ -27,7 +27,7 @@ import pandas as pd
 
 from nba_backfill.assets.precompute import rules
 from nba_backfill.assets.precompute.factory import Day, Input, PrecomputeSpec
-from nba_backfill.assets.precompute.inputs import SCHEDULE, UPGC, UTGC, precompute_table, records, team_games, value
+from nba_backfill.assets.precompute.inputs import PLAYER_GAME_COLS, SCHEDULE, UPGC, UTGC, precompute_table, records, team_games, value
 from nba_backfill.assets.tables import Col
 
 PSZA_IN = precompute_table(
@@ -43,12 +43,7 @@ TDZA_IN = precompute_table(
 )
 
 COLS = (
-    Col("game_date", "DATE"),
-    Col("player_lookup", "STRING"),
-    Col("universal_player_id", "STRING"),
-    Col("game_id", "STRING"),
-    Col("team_abbr", "STRING"),
-    Col("opponent_team_abbr", "STRING"),
+    *PLAYER_GAME_COLS,
     Col("fatigue_score", "INT64", "0–100, higher = fresher"),
     Col("fatigue_adjustment", "FLOAT64", "(fatigue_score − 100)/20"),
     Col("shot_zone_mismatch_score", "FLOAT64", "−10..+10"),

@@ -127,39 +127,34 @@ def advance_teams(day: Day) -> pd.DataFrame:
     return _frame(rows, TEAM_COLS, "team_abbr", day.season.season_year)
 
 
-PLAYER_SEASON_TOTALS = PrecomputeSpec(
-    table="player_season_totals",
-    doc="One row per player per date: season-to-date sums of the player's played games strictly "
+def _accumulator(table: str, doc: str, cols, key: str, games: Input, compute) -> PrecomputeSpec:
+    """A season-to-date table: the previous in-season date's games (`games`) added to the state."""
+    return PrecomputeSpec(
+        table=table,
+        doc=doc,
+        cols=cols,
+        date_column="as_of_date",
+        key_columns=(key,),
+        inputs=(games, Input("schedule", SCHEDULE, PREVIOUS_DAY)),  # which games that date must have
+        compute=compute,
+        rows_on_game_days=(games.param,),
+        bootstrap="compute",
+        accumulator=True,
+        add_completeness_cols=False,
+    )
+
+
+PLAYER_SEASON_TOTALS = _accumulator(
+    "player_season_totals",
+    "One row per player per date: season-to-date sums of the player's played games strictly "
     "before the date (state carried from the previous date; restarts at each opener). "
     + __doc__.split("\n\n")[1],
-    cols=PLAYER_COLS,
-    date_column="as_of_date",
-    key_columns=("player_lookup",),
-    inputs=(
-        Input("pgs", PGS, PREVIOUS_DAY),  # the previous in-season date's games
-        Input("schedule", SCHEDULE, PREVIOUS_DAY),  # which games that date must have
-    ),
-    compute=advance_players,
-    rows_on_game_days=("pgs",),
-    bootstrap="compute",
-    accumulator=True,
-    add_completeness_cols=False,
+    PLAYER_COLS, "player_lookup", Input("pgs", PGS, PREVIOUS_DAY), advance_players,
 )
 
-TEAM_SEASON_TOTALS = PrecomputeSpec(
-    table="team_season_totals",
-    doc="One row per team per date: season-to-date games, wins, losses and points strictly before "
+TEAM_SEASON_TOTALS = _accumulator(
+    "team_season_totals",
+    "One row per team per date: season-to-date games, wins, losses and points strictly before "
     "the date (state carried from the previous date; restarts at each opener).",
-    cols=TEAM_COLS,
-    date_column="as_of_date",
-    key_columns=("team_abbr",),
-    inputs=(
-        Input("togs", TOGS, PREVIOUS_DAY),  # the previous in-season date's games
-        Input("schedule", SCHEDULE, PREVIOUS_DAY),  # which games that date must have
-    ),
-    compute=advance_teams,
-    rows_on_game_days=("togs",),
-    bootstrap="compute",
-    accumulator=True,
-    add_completeness_cols=False,
+    TEAM_COLS, "team_abbr", Input("togs", TOGS, PREVIOUS_DAY), advance_teams,
 )

@@ -116,15 +116,18 @@ _LINE_COLS = (
     Col("minutes_decimal", "FLOAT64"),
     *(Col(col, "INT64") for _, col in STATS),
 )
-PLAYER_COLS = (
-    Col("game_id", "STRING", "SPEC game code YYYYMMDD_AWAY_HOME"),
-    Col("bdl_game_id", "INT64"),
-    Col("game_date", "DATE"),
+_TEAM_IN_GAME = (
     Col("season_year", "INT64"),
     Col("team_abbr", "STRING"),
     Col("opponent_team_abbr", "STRING"),
     Col("is_home", "BOOL"),
     Col("bdl_team_id", "INT64"),
+)
+PLAYER_COLS = (
+    Col("game_id", "STRING", "SPEC game code YYYYMMDD_AWAY_HOME"),
+    Col("bdl_game_id", "INT64"),
+    Col("game_date", "DATE"),
+    *_TEAM_IN_GAME,
     Col("bdl_player_id", "INT64"),
     Col("player_lookup", "STRING"),
     Col("player_name", "STRING"),
@@ -135,11 +138,7 @@ PLAYER_COLS = (
 TEAM_COLS = (
     Col("game_id", "STRING", "SPEC game code YYYYMMDD_AWAY_HOME"),
     Col("game_date", "DATE"),
-    Col("season_year", "INT64"),
-    Col("team_abbr", "STRING"),
-    Col("opponent_team_abbr", "STRING"),
-    Col("is_home", "BOOL"),
-    Col("bdl_team_id", "INT64"),
+    *_TEAM_IN_GAME,
     Col("game_status", "STRING"),
     Col("points", "INT64", "the team's final score"),
     Col("opponent_points", "INT64"),
