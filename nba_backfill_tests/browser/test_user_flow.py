@@ -194,7 +194,7 @@ def test_checks_tab_shows_games_complete_passing(page, dagster_ui, backfilled, s
     assert re.search(r"games_missing\s+0\b", text), text[:2000]
 
 
-def test_source_fault_fails_games_complete_naming_the_missing_game(
+def test_source_fault_fails_only_its_date_naming_the_missing_game(
     page, dagster_ui, backfilled, shots
 ):
     dropped = _games(FAULT_DAY)[0]
@@ -215,7 +215,13 @@ def test_source_fault_fails_games_complete_naming_the_missing_game(
     finally:
         faults.unlink()
 
-    assert gql.materialized(dagster_ui, [RAW_TEAM_BOX], [FAULT_DAY])[RAW_TEAM_BOX] == {FAULT_DAY}
+    # the faulted day is not written and not materialized: it is Failed, with its reason
+    assert gql.materialized(dagster_ui, [RAW_TEAM_BOX], [FAULT_DAY])[RAW_TEAM_BOX] == set()
+    verdict = gql.latest_check_result(dagster_ui, RAW_TEAM_BOX, "partition_ok", FAULT_DAY)
+    assert verdict and not verdict.passed and missing_code in verdict.description, verdict
+    open_asset_tab(page, dagster_ui.url, RAW_TEAM_BOX, "Partitions")
+    expect(page.get_by_text("Failed (1)")).to_be_visible(timeout=30_000)
+    shots.take(page, "partitions_fault_day_failed")
     confirmed = gql.latest_check_result(dagster_ui, RAW_TEAM_BOX, GAMES_COMPLETE, FAULT_DAY)
     assert confirmed and not confirmed.passed, confirmed
     assert missing_code in confirmed.description, confirmed
