@@ -8,6 +8,7 @@ imports live here and nowhere else, so a Dagster upgrade is checked against one 
 (`nba_backfill_tests/test_compat.py` imports every name). Pinned: dagster 1.13 (pyproject.toml).
 """
 
+from dagster._daemon import controller as daemon_controller
 from dagster._core.definitions.asset_checks.asset_check_evaluation import (
     AssetCheckEvaluationTargetMaterializationData,
 )
@@ -75,6 +76,7 @@ __all__ = [
     "TimeWindow",
     "backoff",
     "create_engine",
+    "daemon_controller",
     "step_execution_context",
 ]
 

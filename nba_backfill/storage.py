@@ -33,10 +33,15 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from nba_backfill.daemon_tick import apply_backfill_tick
 from nba_backfill.compat import INDEX_SHARD_NAME, SQLITE_BUSY_TIMEOUT_SECONDS, SqliteEventLogStorage, create_engine
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import QueuePool
+
+# This module is the instance plugin every process of a local instance loads (daemon included):
+# the backfill daemon's tick is shortened here (nba_backfill/daemon_tick.py).
+apply_backfill_tick()
 
 MAX_ENGINES = 16
 """Open engines per process: the index shard plus the run shards being written or read."""

@@ -91,3 +91,19 @@ def test_template_without_event_log_block_takes_a_storage_section(tmp_path):
     (home / "dagster.yaml").write_text(text + "\nstorage:\n  sqlite:\n    base_dir: " + str(home) + "\n")
     with DagsterInstance.from_config(str(home)) as instance:
         assert not isinstance(instance.event_log_storage, PooledSqliteEventLogStorage)
+
+
+def test_the_local_instance_shortens_the_backfill_tick_but_not_the_automation_interval(tmp_path):
+    """Every process that opens the packaged instance config (the daemon too) loads the pooled
+    event log module, which sets the backfill daemon's tick to 10 s; automation stays at 30 s."""
+    code = (
+        "import warnings; warnings.filterwarnings('ignore')\n"
+        "from dagster import DagsterInstance\n"
+        "from dagster._daemon import controller\n"
+        "assert controller.DEFAULT_DAEMON_INTERVAL_SECONDS == 30\n"
+        f"instance = DagsterInstance.from_config({str(prepare_dagster_home(tmp_path / 'home'))!r})\n"
+        "instance.event_log_storage\n"
+        "print(controller.DEFAULT_DAEMON_INTERVAL_SECONDS, instance.auto_materialize_minimum_interval_seconds)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["10", "30"]
