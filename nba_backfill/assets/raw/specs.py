@@ -102,8 +102,28 @@ class RawSpec:
         return SCRAPER_BY_NAME[self.lake].lake_kind
 
 
+V3_TABLES = (  # (player table, team table, family, what the player rows hold, what the team rows hold)
+    ("nbap_player_advanced", "nbap_team_advanced", ADVANCED, "Ratings, pace, usage and PIE", "Ratings, pace and PIE"),
+    ("nbap_player_misc", "nbap_team_misc", MISC, "Points off turnovers, second chance, fast break, paint",
+     "Points off turnovers, second chance, fast break, paint"),
+    ("nbap_player_scoring", "nbap_team_scoring", SCORING, "Shot and points distribution", "Shot and points distribution"),
+    ("nbap_player_usage", "nbap_team_usage", USAGE, "Shares of team events", "Shares of team events"),
+    ("nbap_player_defense", "nbap_team_defense", DEFENSE, "Matchup defense", "Matchup defense summed over the team's players"),
+    ("nbap_tracking_player", "nbap_tracking_team", TRACKING, "Player tracking", "Team tracking"),
+)
+"""The stats.nba.com v3 box score families: one player and one team table each."""
+
 PLAYER_NOT_NULL = ("game_id", "nba_game_id", "game_date", "player_id", "player_lookup", "team_abbr")
 TEAM_NOT_NULL = ("game_id", "nba_game_id", "game_date", "team_id", "team_abbr")
+
+
+def _player_lines(name: str, parse: Parser, cols: tuple[Col, ...], description: str) -> RawSpec:
+    """A player box score with points: compared with the final scores and the season's real
+    points/minutes distribution."""
+    return RawSpec(
+        name=name, lake=name, parse=parse, cols=cols, grain="player", keys=("game_id", "player_id"),
+        not_null=PLAYER_NOT_NULL, description=description, points="points", distribution=True,
+    )
 
 
 def _v3_players(name: str, family: V3Family, what: str) -> RawSpec:
@@ -133,13 +153,8 @@ RAW_TABLES: tuple[RawSpec, ...] = (
         description="The schedule of the date (every game, any status): the source of truth "
         "for which games a date has.",
     ),
-    RawSpec(
-        name="nbac_player_boxscore", lake="nbac_player_boxscore",
-        parse=gamelog.parse_player_gamelog, cols=gamelog.COLS, grain="player",
-        keys=("game_id", "player_id"), not_null=PLAYER_NOT_NULL,
-        description="Box score lines of the players who played (leaguegamelog P).",
-        points="points", distribution=True,
-    ),
+    _player_lines("nbac_player_boxscore", gamelog.parse_player_gamelog, gamelog.COLS,
+                  "Box score lines of the players who played (leaguegamelog P)."),
     _v3_teams("nbac_team_boxscore", TRADITIONAL_V3, "Traditional team totals", points="points"),
     RawSpec(
         name="nbac_game_summary", lake="nbac_game_summary",
@@ -156,31 +171,16 @@ RAW_TABLES: tuple[RawSpec, ...] = (
         description="Play-by-play actions (cdn.nba.com liveData).", points="score_home",
         player_lookups=True,
     ),
-    RawSpec(
-        name="nbap_player_traditional", lake="nbap_player_traditional",
-        parse=boxscore_v2.parse_players, cols=boxscore_v2.PLAYER_COLS, grain="player",
-        keys=("game_id", "player_id"), not_null=PLAYER_NOT_NULL,
-        description="Traditional box score per listed player, DNPs included (boxscoretraditionalv2).",
-        points="points", distribution=True,
-    ),
+    _player_lines("nbap_player_traditional", boxscore_v2.parse_players, boxscore_v2.PLAYER_COLS,
+                  "Traditional box score per listed player, DNPs included (boxscoretraditionalv2)."),
     RawSpec(
         name="nbap_team_traditional", lake="nbap_team_traditional",
         parse=boxscore_v2.parse_teams, cols=boxscore_v2.TEAM_COLS, grain="team",
         keys=("game_id", "team_abbr"), not_null=TEAM_NOT_NULL,
         description="Traditional team totals (boxscoretraditionalv2).", points="points",
     ),
-    _v3_players("nbap_player_advanced", ADVANCED, "Ratings, pace, usage and PIE"),
-    _v3_teams("nbap_team_advanced", ADVANCED, "Ratings, pace and PIE"),
-    _v3_players("nbap_player_misc", MISC, "Points off turnovers, second chance, fast break, paint"),
-    _v3_teams("nbap_team_misc", MISC, "Points off turnovers, second chance, fast break, paint"),
-    _v3_players("nbap_player_scoring", SCORING, "Shot and points distribution"),
-    _v3_teams("nbap_team_scoring", SCORING, "Shot and points distribution"),
-    _v3_players("nbap_player_usage", USAGE, "Shares of team events"),
-    _v3_teams("nbap_team_usage", USAGE, "Shares of team events"),
-    _v3_players("nbap_player_defense", DEFENSE, "Matchup defense"),
-    _v3_teams("nbap_team_defense", DEFENSE, "Matchup defense summed over the team's players"),
-    _v3_players("nbap_tracking_player", TRACKING, "Player tracking"),
-    _v3_teams("nbap_tracking_team", TRACKING, "Team tracking"),
+    *(spec for player, team, family, player_what, team_what in V3_TABLES
+      for spec in (_v3_players(player, family, player_what), _v3_teams(team, family, team_what))),
     RawSpec(
         name="bdl_player_boxscores", lake="bdl_player_boxscores", parse=bdl.parse_player_stats,
         cols=bdl.PLAYER_COLS, grain="player", keys=("game_id", "bdl_player_id"),

@@ -99,32 +99,34 @@ def _common(r: Mapping[str, Any], ctx: ParseContext, key: str, where: str) -> di
     return row
 
 
+def _rows(objects: Mapping[str, Any], ctx: ParseContext, result: str):
+    """(object key, JSON path, raw row, common columns) of every row of result set `result`."""
+    for key, body in sorted(objects.items()):
+        for i, r in enumerate(result_set(body, result, key)):
+            where = f"resultSets.{result}.rowSet.{i}"
+            yield key, where, r, _common(r, ctx, key, where)
+
+
 def parse_players(objects: Mapping[str, Any], ctx: ParseContext) -> list[dict[str, Any]]:
     rows = []
-    for key, body in sorted(objects.items()):
-        for i, r in enumerate(result_set(body, "PlayerStats", key)):
-            where = f"resultSets.PlayerStats.rowSet.{i}"
-            row = _common(r, ctx, key, where)
-            name = require(r, "PLAYER_NAME", str, key, where)
-            row.update({
-                "player_id": require(r, "PLAYER_ID", int, key, where),
-                "player_lookup": player_lookup(name),
-                "player_name": name,
-                "start_position": require(r, "START_POSITION", str, key, where, nullable=True) or None,
-                "comment": (require(r, "COMMENT", str, key, where, nullable=True) or "").strip() or None,
-                "played": bool(row["minutes_decimal"]),
-            })
-            rows.append(row)
+    for key, where, r, row in _rows(objects, ctx, "PlayerStats"):
+        name = require(r, "PLAYER_NAME", str, key, where)
+        row.update({
+            "player_id": require(r, "PLAYER_ID", int, key, where),
+            "player_lookup": player_lookup(name),
+            "player_name": name,
+            "start_position": require(r, "START_POSITION", str, key, where, nullable=True) or None,
+            "comment": (require(r, "COMMENT", str, key, where, nullable=True) or "").strip() or None,
+            "played": bool(row["minutes_decimal"]),
+        })
+        rows.append(row)
     return rows
 
 
 def parse_teams(objects: Mapping[str, Any], ctx: ParseContext) -> list[dict[str, Any]]:
     rows = []
-    for key, body in sorted(objects.items()):
-        for i, r in enumerate(result_set(body, "TeamStats", key)):
-            where = f"resultSets.TeamStats.rowSet.{i}"
-            row = _common(r, ctx, key, where)
-            row["team_name"] = require(r, "TEAM_NAME", str, key, where, nullable=True)
-            row["team_city"] = require(r, "TEAM_CITY", str, key, where, nullable=True)
-            rows.append(row)
+    for key, where, r, row in _rows(objects, ctx, "TeamStats"):
+        row["team_name"] = require(r, "TEAM_NAME", str, key, where, nullable=True)
+        row["team_city"] = require(r, "TEAM_CITY", str, key, where, nullable=True)
+        rows.append(row)
     return rows

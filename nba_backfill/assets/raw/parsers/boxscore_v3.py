@@ -161,56 +161,56 @@ def _sides(box: _Box, root: str):
         yield f"{root}.{side}", team, opp, side == "homeTeam"
 
 
-def parse_players(family: V3Family, objects: Mapping[str, Any], ctx: ParseContext) -> list[dict]:
-    rows = []
+def _team_sides(family: V3Family, objects: Mapping[str, Any], ctx: ParseContext):
+    """(object key, JSON path, team, game columns) for both teams of every landed game."""
     for key, body in sorted(objects.items()):
         box = _box(family, body, key)
         if box is None:
             continue
         ref = ctx.game(box.gameId, key)
         for where, team, opp, is_home in _sides(box, family.root):
-            for i, p in enumerate(team.players):
-                stats = _stats(family.player_model, p.statistics, key, f"{where}.players.{i}.statistics")
-                minutes = stats.pop(family.player_minutes) or None
-                name = f"{p.firstName} {p.familyName}".strip()
-                mins = minutes_decimal(minutes)
-                row = _game_cols(ref, box.gameId, ctx, team, opp, is_home)
-                row.update({
-                    "player_id": p.personId,
-                    "player_lookup": player_lookup(name),
-                    "player_name": name,
-                    "position": p.position or None,
-                    "comment": p.comment or None,
-                    "played": bool(mins),
-                    "minutes": minutes,
-                    "minutes_decimal": mins,
-                })
-                row.update({f.name: stats[f.source] for f in family.player_fields})
-                rows.append(row)
+            yield key, where, team, _game_cols(ref, box.gameId, ctx, team, opp, is_home)
+
+
+def parse_players(family: V3Family, objects: Mapping[str, Any], ctx: ParseContext) -> list[dict]:
+    rows = []
+    for key, where, team, game in _team_sides(family, objects, ctx):
+        for i, p in enumerate(team.players):
+            stats = _stats(family.player_model, p.statistics, key, f"{where}.players.{i}.statistics")
+            minutes = stats.pop(family.player_minutes) or None
+            name = f"{p.firstName} {p.familyName}".strip()
+            mins = minutes_decimal(minutes)
+            row = dict(game)
+            row.update({
+                "player_id": p.personId,
+                "player_lookup": player_lookup(name),
+                "player_name": name,
+                "position": p.position or None,
+                "comment": p.comment or None,
+                "played": bool(mins),
+                "minutes": minutes,
+                "minutes_decimal": mins,
+            })
+            row.update({f.name: stats[f.source] for f in family.player_fields})
+            rows.append(row)
     return rows
 
 
 def parse_teams(family: V3Family, objects: Mapping[str, Any], ctx: ParseContext) -> list[dict]:
     rows = []
-    for key, body in sorted(objects.items()):
-        box = _box(family, body, key)
-        if box is None:
-            continue
-        ref = ctx.game(box.gameId, key)
-        for where, team, opp, is_home in _sides(box, family.root):
-            stats = _stats(family.team_model, team.statistics, key, f"{where}.statistics")
-            row = _game_cols(ref, box.gameId, ctx, team, opp, is_home)
-            row.update({"team_city": team.teamCity, "team_name": team.teamName,
-                        "minutes": stats["minutes"]})
-            row.update({f.name: stats[f.source] for f in family.team_fields})
-            if family.team_sums:
-                players = [
-                    _stats(family.player_model, p.statistics, key, f"{where}.players.{i}.statistics")
-                    for i, p in enumerate(team.players)
-                ]
-                for source in family.team_sums:
-                    row[snake(source)] = sum(p[source] or 0 for p in players)
-            rows.append(row)
+    for key, where, team, game in _team_sides(family, objects, ctx):
+        stats = _stats(family.team_model, team.statistics, key, f"{where}.statistics")
+        row = dict(game)
+        row.update({"team_city": team.teamCity, "team_name": team.teamName, "minutes": stats["minutes"]})
+        row.update({f.name: stats[f.source] for f in family.team_fields})
+        if family.team_sums:
+            players = [
+                _stats(family.player_model, p.statistics, key, f"{where}.players.{i}.statistics")
+                for i, p in enumerate(team.players)
+            ]
+            for source in family.team_sums:
+                row[snake(source)] = sum(p[source] or 0 for p in players)
+        rows.append(row)
     return rows
 
 
