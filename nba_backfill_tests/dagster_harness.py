@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from nba_backfill.instance import dagster_environment, prepare_dagster_home
 
@@ -384,6 +385,20 @@ def daemon_workspace(module: str, attribute: str, instance=None, queued: bool = 
         yield stack.enter_context(
             create_test_daemon_workspace_context(InProcessWorkspaceLoadTarget(origin), instance)
         )
+
+
+@contextlib.contextmanager
+def backfill_env(home: Path, current_season: str) -> Iterator[pytest.MonkeyPatch]:
+    """The environment of a daemon-path test: NBA_BACKFILL_HOME, the current season, and the
+    ranged-run variables every Dagster process of the project gets (`RANGED_RUN_ENV`)."""
+    from nba_backfill.instance import RANGED_RUN_ENV
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("NBA_BACKFILL_HOME", str(home))
+        mp.setenv("NBA_BACKFILL_CURRENT_SEASON", current_season)
+        for key, value in RANGED_RUN_ENV.items():
+            mp.setenv(key, value)
+        yield mp
 
 
 def launch_asset_backfill(

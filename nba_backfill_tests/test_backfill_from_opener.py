@@ -11,15 +11,13 @@ order, so the opener's Phase 4 run executes before the analytics run, determinis
 
 from __future__ import annotations
 
-import pytest
-
-from nba_backfill.instance import RANGED_RUN_ENV
 from nba_backfill.layers import ANALYTICS, PRECOMPUTE
 from nba_backfill.ops.plan import build_backfill_request
 from nba_backfill.partitions import DAILY_PARTITIONS, season_keys
 from nba_backfill.resources.environment import local_resources
 from nba_backfill.seasons import season_by_label
 from nba_backfill_tests.dagster_harness import (
+    backfill_env,
     backfill_runs,
     daemon_workspace,
     launch_asset_backfill,
@@ -32,11 +30,7 @@ OPENER, NEXT = season_keys(season_by_label("2024-25"))[:2]  # the opener and the
 def test_fresh_backfill_from_the_opener_completes_every_phase(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("NBA_BACKFILL_HOME", str(home))
-        mp.setenv("NBA_BACKFILL_CURRENT_SEASON", "2024-25")
-        for key, value in RANGED_RUN_ENV.items():
-            mp.setenv(key, value)
+    with backfill_env(home, "2024-25"):
         with daemon_workspace("nba_backfill_tests.dagster_harness", "home_definitions") as ws:
             graph = ws.create_request_context().asset_graph
             request = build_backfill_request(

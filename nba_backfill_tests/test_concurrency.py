@@ -18,7 +18,6 @@ import textwrap
 import time
 from pathlib import Path
 
-import pytest
 from dagster import DagsterInstance, DagsterRunStatus
 
 from nba_backfill.assets.common import WAREHOUSE_POOL

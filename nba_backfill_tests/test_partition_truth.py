@@ -22,15 +22,15 @@ import pytest
 from dagster import AssetCheckKey, AssetKey
 
 from nba_backfill.compat import AssetCheckExecutionRecordStatus
-from nba_backfill.instance import RANGED_RUN_ENV
 from nba_backfill.layers import ANALYTICS, LAKE, RAW
 from nba_backfill.ops.plan import build_backfill_request
-from nba_backfill.partitions import DAILY_PARTITIONS
+from nba_backfill.partitions import DAILY_PARTITIONS, season_keys
 from nba_backfill.seasons import season_by_label
-from nba_backfill_tests.dagster_harness import daemon_workspace, launch_asset_backfill, run_backfill
+from nba_backfill_tests.dagster_harness import backfill_env, daemon_workspace, launch_asset_backfill, run_backfill
 
-DAYS = ["2023-10-24", "2023-10-25", "2023-10-26", "2023-10-27", "2023-10-28"]
-BAD_DAY, BAD_GAME = "2023-10-26", "0022300075"
+SEASON = "2023-24"
+DAYS = season_keys(season_by_label(SEASON))[:5]  # the opener and the four days after it
+BAD_DAY, BAD_GAME = DAYS[2], "0022300075"  # a game of the opener's third day (PHI at MIL)
 SAME_DATE = [  # tables that read only their own date: exactly the bad date fails
     *(f"{RAW}/{t}" for t in ("nbac_team_boxscore", "nbac_player_boxscore", "nbac_game_summary")),
     f"{ANALYTICS}/team_offense_game_summary", f"{ANALYTICS}/player_game_summary",
@@ -42,7 +42,7 @@ def _launch(ws, phases: str, days=DAYS) -> str:
     request = build_backfill_request(
         known_assets=[k.to_user_string() for k in graph.get_all_asset_keys()],
         all_keys=DAILY_PARTITIONS.get_partition_keys(),
-        current_season=season_by_label("2023-24"),
+        current_season=season_by_label(SEASON),
         start=days[0], end=days[-1], phases=phases,
     )
     return launch_asset_backfill(ws, {i.asset: i.ranges for i in request.partitions_by_assets})
@@ -76,37 +76,24 @@ def checksums(home: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def env(tmp_path):
-    def _env(name: str) -> Path:
-        home = tmp_path / name
-        home.mkdir()
-        mp.setenv("NBA_BACKFILL_HOME", str(home))
-        return home
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("NBA_BACKFILL_CURRENT_SEASON", "2023-24")
-        for key, value in RANGED_RUN_ENV.items():
-            mp.setenv(key, value)
-        yield _env
+def home(tmp_path):
+    with backfill_env(tmp_path / "home", SEASON):
+        (tmp_path / "home").mkdir()
+        yield tmp_path / "home"
 
 
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory):
     """The same five days without any fault: the reference contents."""
     home = tmp_path_factory.mktemp("clean")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("NBA_BACKFILL_HOME", str(home))
-        mp.setenv("NBA_BACKFILL_CURRENT_SEASON", "2023-24")
-        for key, value in RANGED_RUN_ENV.items():
-            mp.setenv(key, value)
+    with backfill_env(home, SEASON):
         with daemon_workspace("nba_backfill_tests.dagster_harness", "home_definitions") as ws:
             backfill = run_backfill(ws, _launch(ws, "1-3"))
             assert backfill.status.value == "COMPLETED_SUCCESS"
     return checksums(home)
 
 
-def test_a_dropped_game_fails_only_its_date_and_the_resume_equals_a_clean_run(env, clean, capsys):
-    home = env("dropped")
+def test_a_dropped_game_fails_only_its_date_and_the_resume_equals_a_clean_run(home, clean, capsys):
     (home / "offline_faults.json").write_text(json.dumps([{"kind": "drop_game", "game_id": BAD_GAME}]))
     with daemon_workspace("nba_backfill_tests.dagster_harness", "home_definitions") as ws:
         instance = ws.instance
@@ -142,8 +129,7 @@ def test_a_dropped_game_fails_only_its_date_and_the_resume_equals_a_clean_run(en
     assert checksums(home) == clean
 
 
-def test_a_truncated_lake_object_fails_only_its_date_and_the_resume_rescrapes_it(env, clean, capsys):
-    home = env("truncated")
+def test_a_truncated_lake_object_fails_only_its_date_and_the_resume_rescrapes_it(home, clean, capsys):
     with daemon_workspace("nba_backfill_tests.dagster_harness", "home_definitions") as ws:
         assert run_backfill(ws, _launch(ws, "1-3")).status.value == "COMPLETED_SUCCESS"
         bad = sorted((home / "lake" / "nba-com" / "team-boxscore" / BAD_DAY).glob("*.json"))[0]

@@ -51,14 +51,17 @@ def data_hash(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
     return pd.Series([f"{int(v):016x}" for v in values], index=frame.index, dtype="string")
 
 
-def finish(spec: TableSpec, rows: pd.DataFrame, processed_at: pd.Timestamp) -> pd.DataFrame:
+def finish(spec: TableSpec, rows: pd.DataFrame, processed_at: pd.Timestamp, *,
+           conformed: bool = False) -> pd.DataFrame:
     """`rows` conformed to the declared columns (undeclared columns dropped, absent ones NULL),
-    with `processed_at` and `data_hash` filled where the table declares them."""
+    with `processed_at` and `data_hash` filled where the table declares them. `conformed`: the
+    layer already conformed its rows (a raw parse conforms in bounded batches); they are not
+    converted a second time."""
     names = [c.name for c in spec.columns]
     rows = rows.reindex(columns=names) if len(rows.columns) else pd.DataFrame({n: [] for n in names})
     if "processed_at" in names:
         rows["processed_at"] = processed_at
-    frame = conform(rows, spec.columns)
+    frame = rows.reset_index(drop=True) if conformed and len(rows) else conform(rows, spec.columns)
     if "data_hash" in names:
         frame["data_hash"] = data_hash(frame, spec.hashed_columns).to_numpy()
     return frame
@@ -69,6 +72,7 @@ def _merge(a: Computed, b: Computed) -> Computed:
         a.state if a.state is not None else b.state)
     parts = [f for f in (a.rows, b.rows) if len(f)] or [a.rows]
     return Computed(
+        conformed=all(c.conformed for c in (a, b) if len(c.rows)),
         rows=pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0],
         failed={**a.failed, **b.failed},
         state=state,
@@ -96,9 +100,8 @@ def compute_isolated(spec: TableSpec, rin: RangeInput) -> Computed:
 def _by_key(frame: pd.DataFrame, date_column: str, keys: list[str]) -> dict[str, pd.DataFrame]:
     if frame.empty:
         return {}
-    days = pd.Series([d.isoformat() if d is not None else None for d in frame[date_column]], index=frame.index)
-    wanted = set(keys)
-    return {day: part for day, part in frame.groupby(days, sort=False) if day in wanted}
+    wanted = set(keys)  # one isoformat per date, not per row
+    return {d.isoformat(): part for d, part in frame.groupby(date_column, sort=False) if d.isoformat() in wanted}
 
 
 def run_range(
@@ -117,7 +120,7 @@ def run_range(
     open_keys = [k for k in keys if k not in blocked and k not in skipped]
     rin = RangeInput(keys, open_keys, frames, blocked, context)
     computed = compute_isolated(spec, rin) if open_keys else Computed(rows=pd.DataFrame())
-    frame = finish(spec, computed.rows, processed_at)
+    frame = finish(spec, computed.rows, processed_at, conformed=computed.conformed)
     by_key = _by_key(frame, spec.date_column, keys)
     empty = frame.iloc[0:0]
     evaluated = [k for k in open_keys if k not in computed.failed]

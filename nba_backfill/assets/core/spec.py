@@ -64,6 +64,8 @@ class Computed:
     state: Any = None
     metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
     step_metadata: dict[str, Any] = field(default_factory=dict)
+    conformed: bool = False
+    """`rows` already have exactly the declared columns' dtypes (the core does not convert again)."""
 
 
 @dataclass(frozen=True)

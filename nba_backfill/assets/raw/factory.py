@@ -154,6 +154,7 @@ def compute(spec: RawSpec, rin: RangeInput, lake: Lake | None = None) -> Compute
         state={"schedules": schedules},
         metadata={day: {"objects_read": n} for day, n in objects_read.items()},
         step_metadata={"objects_read": int(np.sum(list(objects_read.values()) or [0]))},
+        conformed=True,
     )
 
 
