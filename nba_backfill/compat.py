@@ -49,6 +49,39 @@ def step_execution_context(context):
     return context.op_execution_context._step_execution_context  # noqa: SLF001
 
 
+def validate_instance_yaml(path) -> dict[str, str]:
+    """Validate a dagster.yaml the way `DagsterInstance` loads it, connecting to nothing: the file
+    against Dagster's instance schema (`InstanceRef.from_dir` -> `dagster_instance_config`), then
+    the config of every configurable class it names (run launcher, coordinator, storage, compute
+    logs, ...) against that class's own `config_type()` — the check `ConfigurableClassData.
+    rehydrate` makes before it instantiates. Classes are imported, never instantiated; `env:`
+    values are checked for shape, not read. Returns {ref field: "module.Class"}; raises
+    DagsterInvalidConfigError (or ImportError for a class that cannot be imported)."""
+    from pathlib import Path
+
+    from dagster._config import resolve_to_config_type, validate_config
+    from dagster._core.errors import DagsterInvalidConfigError
+    from dagster._core.instance.ref import InstanceRef
+    from dagster._serdes import ConfigurableClassData, class_from_code_pointer
+
+    path = Path(path)
+    ref = InstanceRef.from_dir(str(path.parent), config_filename=path.name)
+    classes = {}
+    for field, data in ref._asdict().items():
+        if not isinstance(data, ConfigurableClassData):
+            continue
+        klass = class_from_code_pointer(data.module_name, data.class_name)
+        result = validate_config(resolve_to_config_type(klass.config_type()), data.config_dict)
+        if not result.success:
+            raise DagsterInvalidConfigError(
+                f"{path}: invalid config for {field} ({data.module_name}.{data.class_name})",
+                result.errors,
+                data.config_dict,
+            )
+        classes[field] = f"{data.module_name}.{data.class_name}"
+    return classes
+
+
 __all__ = [
     "ASSET_PARTITION_RANGE_END_TAG",
     "ASSET_PARTITION_RANGE_START_TAG",
@@ -78,6 +111,7 @@ __all__ = [
     "create_engine",
     "daemon_controller",
     "step_execution_context",
+    "validate_instance_yaml",
 ]
 
 from dagster._core.execution.plan.instance_concurrency_context import InstanceConcurrencyContext
