@@ -4,13 +4,14 @@
                           [--only-missing-or-failed] [--dry-run]
     nba-backfill status [ID] [--limit N] [--all]
     nba-backfill preflight [--season S | --from D1 --to D2]
-    nba-backfill stale [--season S | --from D1 --to D2] [--assets A ...] [--launch]
+    nba-backfill stale [--season S | --from D1 --to D2] [--assets A ...] [--launch]   (default: all dates)
 
 Every command takes `--url` (default $NBA_BACKFILL_DAGSTER_URL or http://127.0.0.1:3000/graphql).
 Backfills are submitted as one asset backfill with exact per-asset ranges, so they appear in
 the UI (Overview > Backfills) like UI-launched ones. `backfill` prints the id on stdout (the
 summary goes to stderr). Exit codes: 0 ok, 1 failure (unreachable server, refused launch,
-failed preflight check, backfill with failures), 2 bad input (nothing launched).
+failed preflight check, backfill with failures), 2 bad input (nothing launched), 3 `stale`:
+nothing is stale (with --launch stdout is then empty; otherwise it holds only the id).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from collections.abc import Sequence
 from nba_backfill.ops.graphql import DEFAULT_URL, DagsterGraphQL, OpsError
 from nba_backfill.ops.plan import BackfillInputError, parse_phases, resolve_keys
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_NOTHING_STALE = 0, 1, 2, 3
 
 
 class _Parser(argparse.ArgumentParser):
@@ -159,33 +160,43 @@ def cmd_preflight(args, client: DagsterGraphQL, keys: Sequence[str]) -> int:
 
 
 def cmd_stale(args, client: DagsterGraphQL, keys: Sequence[str], all_keys: Sequence[str]) -> int:
+    """List the stale partitions (failed `up_to_date`) and, with --launch, refresh them in one
+    backfill. stdout: the listing, or with --launch only the backfill id. Exit 0 when something
+    is stale (and launched), EXIT_NOTHING_STALE when nothing is."""
     from nba_backfill.ops.backfill import launch
     from nba_backfill.ops.plan import build_stale_request, resolve_assets
-    from nba_backfill.ops.stale import find_stale
+    from nba_backfill.ops.stale import find_stale, sensor_running
     from nba_backfill.ops.state import fetch_asset_nodes
     from nba_backfill.seasons import current_season
+    from nba_backfill.staleness import SENSOR_NAME
 
     assets = None
     if args.assets is not None:
         known = [n.key for n in fetch_asset_nodes(client) if n.partitioned]
         assets = resolve_assets(known, (1, 2, 3, 4, 5), _split_assets(args.assets))
+    if sensor_running(client, SENSOR_NAME) is False:
+        print(f"warning: sensor {SENSOR_NAME} is stopped: changes since it stopped are not marked "
+              "stale (Automation > Sensors)", file=sys.stderr)
     stale = find_stale(client, keys, all_keys, assets)
+    listing = sys.stderr if args.launch else sys.stdout
     by_asset: dict[str, list[str]] = {}
     for item in stale:
         by_asset.setdefault(item.asset, []).append(item.partition)
-    print(f"{len(stale)} stale partitions in {keys[0]}..{keys[-1]} across {len(by_asset)} assets")
+    print(f"{len(stale)} stale partitions in {keys[0]}..{keys[-1]} across {len(by_asset)} assets", file=listing)
     for item in stale[: args.limit]:
-        print(f"  {item.asset} {item.partition}: {'; '.join(item.causes) or 'stale'}")
+        print(f"  {item.asset} {item.partition}: {item.cause}", file=listing)
     if len(stale) > args.limit:
-        print(f"  ... {len(stale) - args.limit} more (use --limit)")
-    if not args.launch or not stale:
+        print(f"  ... {len(stale) - args.limit} more (use --limit)", file=listing)
+    if not stale:
+        return EXIT_NOTHING_STALE
+    if not args.launch:
         return EXIT_OK
     request, skipped = build_stale_request(by_asset, all_keys, current_season())
     for asset, partitions in skipped.items():
         print(f"  not re-run (phase 5 outside the current season): {asset} "
               f"{partitions[0]}..{partitions[-1]} ({len(partitions)})", file=sys.stderr)
     if request is None:
-        return EXIT_OK
+        return EXIT_NOTHING_STALE
     backfill_id = launch(client, request)
     print(f"Launched backfill {backfill_id} for {request.num_asset_partitions} stale asset-partitions",
           file=sys.stderr)
@@ -207,8 +218,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "backfill":
             parse_phases(args.phases)
             resolve_keys(all_keys, season=args.season, start=args.start, end=args.end)
-        elif args.command in {"preflight", "stale"}:
+        elif args.command == "preflight":
             keys = _keys_or_default(args, all_keys)
+        elif args.command == "stale":  # default: every partition (the stale set is small)
+            keys = resolve_keys(all_keys, season=args.season, start=args.start, end=args.end) \
+                if (args.season or args.start or args.end) else list(all_keys)
         if getattr(args, "limit", 1) < 1:
             raise BackfillInputError(f"--limit must be at least 1, got {args.limit}")
     except BackfillInputError as exc:

@@ -38,6 +38,18 @@ from dagster._core.storage.tags import (
     BACKFILL_ID_TAG,
     PARTITION_NAME_TAG,
 )
+from dagster._core.definitions.data_version import (
+    DATA_VERSION_IS_USER_PROVIDED_TAG,
+    DATA_VERSION_TAG,
+    DataVersion,
+)
+from dagster._core.definitions.selector import (
+    PartitionRangeSelector,
+    PartitionsByAssetSelector,
+    PartitionsSelector,
+)
+from dagster._core.execution.plan import execute_step as execute_step_module
+from dagster._core.utils import make_new_backfill_id
 from dagster._utils.backoff import backoff
 from dagster._utils.error import SerializableErrorInfo
 
@@ -94,13 +106,19 @@ __all__ = [
     "BACKFILL_ID_TAG",
     "BulkActionStatus",
     "BulkActionsFilter",
+    "DATA_VERSION_IS_USER_PROVIDED_TAG",
+    "DATA_VERSION_TAG",
     "DagsterEvent",
+    "DataVersion",
     "DbIOManager",
     "DbTypeHandler",
     "INDEX_SHARD_NAME",
     "PARTITION_NAME_TAG",
     "PartitionBackfill",
     "PartitionKeyFilter",
+    "PartitionRangeSelector",
+    "PartitionsByAssetSelector",
+    "PartitionsSelector",
     "SQLITE_BUSY_TIMEOUT_SECONDS",
     "SerializableErrorInfo",
     "SqliteEventLogStorage",
@@ -110,6 +128,8 @@ __all__ = [
     "backoff",
     "create_engine",
     "daemon_controller",
+    "execute_step_module",
+    "make_new_backfill_id",
     "step_execution_context",
     "validate_instance_yaml",
 ]

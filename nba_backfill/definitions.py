@@ -13,6 +13,7 @@ from nba_backfill.checks import precompute as precompute_checks
 from nba_backfill.checks import predictions as predictions_checks
 from nba_backfill.checks import raw as raw_checks
 from nba_backfill.concurrency import apply_claim_wait_fix
+from nba_backfill import staleness
 from nba_backfill.resources import build_resources
 
 # Every process that loads this code location (run workers included) waits for pool slots
@@ -42,9 +43,9 @@ defs = Definitions(
         *precompute_checks.checks,
         *predictions_checks.checks,
     ],
-    jobs=jobs.jobs,
+    jobs=[*jobs.jobs, staleness.refresh_stale],
     schedules=jobs.schedules,
-    sensors=[*jobs.sensors, *automation_sensors, *alert_sensors],
+    sensors=[*jobs.sensors, *automation_sensors, *alert_sensors, staleness.stale_partitions],
     executor=in_process_executor,
     resources=build_resources(),
 )

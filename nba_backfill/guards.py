@@ -18,7 +18,8 @@ from collections import defaultdict
 from dagster import AssetCheckKey, AssetExecutionContext, AssetKey, TimeWindowPartitionMapping
 from nba_backfill.compat import AssetCheckExecutionRecordStatus, PartitionKeyFilter
 
-from nba_backfill.checks.results import PARTITION_OK, blocking_check_names
+from nba_backfill.checks.results import PARTITION_OK, UP_TO_DATE, blocking_check_names
+from nba_backfill.checks.results import assets_with_up_to_date as _with_up_to_date
 from nba_backfill.partitions import all_partition_keys
 
 FAILED_STATUSES = {
@@ -38,22 +39,15 @@ def upstream_window(
     return all_keys[lo : hi + 1] if hi >= lo else []
 
 
-def blocked_partitions(
-    context: AssetExecutionContext,
-    keys: list[str],
-    asset_key: AssetKey | None = None,
-    recomputed: set[str] | None = None,
-) -> dict[str, list[str]]:
-    """Partition key -> reasons, for the keys whose upstream inputs failed a blocking check.
-    `recomputed`: the asset's own dates this run recomputes (a self-dependent accumulator is not
-    blocked by its own earlier failure on a date it is about to redo)."""
+def _failed_upstream(context, keys: list[str], asset_key: AssetKey, names_of):
+    """For each upstream dependency with checks named by `names_of(upstream)`: (upstream, the
+    upstream keys each of `keys` reads, upstream key -> names of those checks whose latest
+    per-partition result failed)."""
     assets_def = context.assets_def
-    asset_key = asset_key or context.asset_key
     all_keys = all_partition_keys()
     index = {k: i for i, k in enumerate(all_keys)}
-    reasons: dict[str, list[str]] = defaultdict(list)
     for upstream in sorted(assets_def.asset_deps.get(asset_key, ()), key=lambda k: k.to_string()):
-        names = blocking_check_names(upstream)
+        names = names_of(upstream)
         if not names:
             continue
         mapping = assets_def.get_partition_mapping_for_dep(upstream)
@@ -69,6 +63,21 @@ def blocked_partitions(
         for info in infos:
             if info.partition_key and info.latest_execution_status in FAILED_STATUSES:
                 failed[info.partition_key].append(info.check_key.name)
+        yield upstream, needed, failed
+
+
+def blocked_partitions(
+    context: AssetExecutionContext,
+    keys: list[str],
+    asset_key: AssetKey | None = None,
+    recomputed: set[str] | None = None,
+) -> dict[str, list[str]]:
+    """Partition key -> reasons, for the keys whose upstream inputs failed a blocking check.
+    `recomputed`: the asset's own dates this run recomputes (a self-dependent accumulator is not
+    blocked by its own earlier failure on a date it is about to redo)."""
+    asset_key = asset_key or context.asset_key
+    reasons: dict[str, list[str]] = defaultdict(list)
+    for upstream, needed, failed in _failed_upstream(context, keys, asset_key, blocking_check_names):
         not_ok = sorted(k for k, names in failed.items() if PARTITION_OK in names)
         causes = _causes(context.instance, AssetCheckKey(upstream, PARTITION_OK), not_ok)
         for key, ups in needed.items():
@@ -85,6 +94,27 @@ def blocked_partitions(
                     f"{upstream.to_user_string()} [{up}] failed blocking check {', '.join(shown)}{cause}"
                 )
     return dict(reasons)
+
+
+def stale_inputs(
+    context: AssetExecutionContext, keys: list[str], asset_key: AssetKey, recomputed: set[str]
+) -> dict[str, list[str]]:
+    """Partition key -> the input partitions it reads that are stale now (their latest
+    `up_to_date` result failed, `nba_backfill.staleness`): a partition computed from them is
+    stale too. `recomputed`: dates of this asset this run rewrites (not stale inputs of each
+    other)."""
+    has_check = lambda key: {UP_TO_DATE} if key in _with_up_to_date() else set()  # noqa: E731
+    reasons: dict[str, list[str]] = defaultdict(list)
+    for upstream, needed, failed in _failed_upstream(context, keys, asset_key, has_check):
+        for key, ups in needed.items():
+            stale = [u for u in ups if failed.get(u) and not (upstream == asset_key and u in recomputed)]
+            if stale:
+                reasons[key].append(f"{upstream.to_user_string()} [{_span(stale)}]")
+    return dict(reasons)
+
+
+def _span(keys: list[str]) -> str:
+    return keys[0] if len(keys) == 1 else f"{keys[0]}..{keys[-1]} ({len(keys)} dates)"
 
 
 def unmaterialized_inputs(

@@ -103,10 +103,21 @@ def step_failure_messages(result) -> list[str]:
 
 
 def step_metadata(result, step: str, asset: AssetKey) -> dict[str, Any]:
+    """The step's figures for `asset`: each partition's own figures (requests, retries, bytes,
+    seconds...) summed over the partitions it materialized."""
+    totals: dict[str, Any] = {}
     for mat in result.asset_materializations_for_node(step):
-        if mat.asset_key == asset:
-            return {k: v.value for k, v in mat.metadata.items()}
-    raise AssertionError(f"no materialization of {asset.to_user_string()} in step {step}")
+        if mat.asset_key != asset:
+            continue
+        for k, v in mat.metadata.items():
+            value = v.value
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                totals[k] = totals.get(k, 0) + value
+            else:
+                totals.setdefault(k, value)
+    if not totals:
+        raise AssertionError(f"no materialization of {asset.to_user_string()} in step {step}")
+    return totals
 
 
 # --- data ----------------------------------------------------------------------------------------

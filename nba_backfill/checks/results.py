@@ -36,7 +36,31 @@ PARTITION_OK = "partition_ok"
 """The table-asset core's blocking check: the partition holds rows that passed (outcome ok), or it
 was blocked/failed, with the cause (`nba_backfill.assets.core.outcome`)."""
 
+UP_TO_DATE = "up_to_date"
+"""Every table's staleness check (WARN): the partition was computed from the current content of
+everything it reads, transitively (`nba_backfill.staleness`)."""
+
 _BLOCKING: dict[AssetKey, set[str]] = {}
+_UP_TO_DATE: set[AssetKey] = set()
+
+
+def register_up_to_date(asset_key: AssetKey) -> AssetCheckSpec:
+    """The `up_to_date` check spec of a table, recorded so readers know to consult it."""
+    _UP_TO_DATE.add(asset_key)
+    return check_spec(asset_key, UP_TO_DATE, UP_TO_DATE_DESCRIPTION, blocking=False)
+
+
+def assets_with_up_to_date() -> set[AssetKey]:
+    return set(_UP_TO_DATE)
+
+
+UP_TO_DATE_DESCRIPTION = (
+    "Fresh: the partition was computed from the current content of every partition it reads, "
+    "through every lookback window, transitively. Fails (a warning, not a block) when something "
+    "it read changed since — the metadata names the changed asset, date and rows — and passes "
+    "again once the partition is re-materialized (`refresh_stale` job or `nba-backfill stale "
+    "--launch`). An identical re-run of an upstream changes nothing and marks nothing stale."
+)
 
 
 def register_blocking(spec: AssetCheckSpec) -> AssetCheckSpec:

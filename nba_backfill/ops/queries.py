@@ -189,18 +189,11 @@ query Locations {
 }
 """
 
-STALE = """
-query Stale($assetKeys: [AssetKeyInput!], $partitions: [String!]) {
-  assetNodes(assetKeys: $assetKeys) {
-    assetKey { path }
-    staleStatusByPartition(partitions: $partitions)
-    staleCausesByPartition(partitions: $partitions) {
-      key { path }
-      partitionKey
-      category
-      reason
-      dependency { path }
-      dependencyPartitionKey
+SENSOR_STATES = """
+query SensorStates {
+  repositoriesOrError {
+    ... on RepositoryConnection {
+      nodes { sensors { name sensorState { status } } }
     }
   }
 }

@@ -1,33 +1,39 @@
-"""`nba-backfill stale`: partitions whose code version changed or whose upstream was
-re-materialized since they were built (Dagster's `staleStatusByPartition`)."""
+"""`nba-backfill stale`: the stale partitions as the UI shows them, and one backfill refreshing them.
+
+A partition is stale when its latest `up_to_date` result failed (`nba_backfill.staleness`: the
+sensor `stale_partitions` marks every partition computed from content that has changed since,
+through every lookback window, transitively). The stale set is already the whole closure of a
+change, so one backfill over it refreshes everything the change reached, in dependency order.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from nba_backfill.checks.results import UP_TO_DATE
 from nba_backfill.ops import queries
 from nba_backfill.ops.graphql import DagsterGraphQL
-from nba_backfill.ops.state import fetch_asset_nodes, fetch_partition_status, key_input, key_str
+from nba_backfill.ops.state import (
+    fetch_asset_nodes,
+    fetch_check_failures,
+    latest_check_executions,
+)
 
-BATCH = 400  # partitions per staleStatusByPartition request
+CAUSE_CHARS = 300
 
 
 @dataclass(frozen=True)
 class StalePartition:
     asset: str
     partition: str
-    causes: tuple[str, ...]
+    cause: str
 
 
-def describe_cause(cause: dict) -> str:
-    text = f"{cause['category'].lower()}: {cause['reason']}"
-    if cause.get("dependency"):
-        dep = key_str(cause["dependency"])
-        where = f" [{cause['dependencyPartitionKey']}]" if cause.get("dependencyPartitionKey") else ""
-        if dep not in text:
-            text += f" ({dep}{where})"
-    return text
+def _cause(execution: dict) -> str:
+    evaluation = execution.get("evaluation") or {}
+    entries = {e["label"]: e.get("text") for e in evaluation.get("metadataEntries") or []}
+    return (entries.get("cause") or evaluation.get("description") or "stale")[:CAUSE_CHARS]
 
 
 def find_stale(
@@ -35,26 +41,28 @@ def find_stale(
     keys: Sequence[str],
     all_keys: Sequence[str],
     assets: Sequence[str] | None = None,
+    *,
+    causes: bool = True,
 ) -> list[StalePartition]:
-    """Stale partitions among the materialized partitions in `keys` of `assets` (default all)."""
-    nodes = [n for n in fetch_asset_nodes(client) if n.partitioned]
-    chosen = [n.key for n in nodes if assets is None or n.key in set(assets)]
+    """Stale partitions among `keys` of `assets` (default every table), with their causes."""
+    nodes = [n.key for n in fetch_asset_nodes(client) if n.partitioned]
+    chosen = [k for k in nodes if assets is None or k in set(assets)]
     wanted = set(keys)
-    statuses = fetch_partition_status(client, chosen, all_keys)
     found: list[StalePartition] = []
-    for asset in chosen:
-        materialized = sorted(statuses.get(asset, {}).get("MATERIALIZED", set()) & wanted)
-        for i in range(0, len(materialized), BATCH):
-            batch = materialized[i : i + BATCH]
-            data = client.execute(
-                queries.STALE, {"assetKeys": [key_input(asset)], "partitions": batch}
-            )
-            (node,) = data["assetNodes"]
-            statuses_by_key = node["staleStatusByPartition"] or []
-            causes_by_key = node["staleCausesByPartition"] or [[] for _ in batch]
-            for partition, status, causes in zip(batch, statuses_by_key, causes_by_key):
-                if status == "STALE":
-                    found.append(
-                        StalePartition(asset, partition, tuple(describe_cause(c) for c in causes or []))
-                    )
+    for asset, failures in sorted(fetch_check_failures(client, chosen, all_keys, UP_TO_DATE).items()):
+        partitions = sorted(k for k in failures.failed if k in wanted)
+        executions = latest_check_executions(client, asset, UP_TO_DATE, partitions) if causes else {}
+        found.extend(StalePartition(asset, k, _cause(executions[k]) if k in executions else "stale")
+                     for k in partitions)
     return found
+
+
+def sensor_running(client: DagsterGraphQL, name: str) -> bool | None:
+    """Whether the sensor `name` is running (None when no code location has it)."""
+    data = client.execute(queries.SENSOR_STATES)
+    for repo in (data.get("repositoriesOrError") or {}).get("nodes") or []:
+        for sensor in repo.get("sensors") or []:
+            if sensor["name"] == name:
+                return sensor["sensorState"]["status"] == "RUNNING"
+    return None
+

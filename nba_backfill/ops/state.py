@@ -97,9 +97,11 @@ class CheckFailures:
 
 
 def fetch_check_failures(
-    client: DagsterGraphQL, asset_keys: Sequence[str], all_keys: Sequence[str]
+    client: DagsterGraphQL, asset_keys: Sequence[str], all_keys: Sequence[str],
+    check_name: str | None = None,
 ) -> dict[str, CheckFailures]:
-    """asset -> its blocking checks that failed or did not execute, per partition."""
+    """asset -> its blocking checks (or the check `check_name`) that failed or did not execute,
+    per partition."""
     data = client.execute(
         queries.ASSET_CHECK_STATUSES, {"assetKeys": [key_input(k) for k in asset_keys]}
     )
@@ -113,7 +115,8 @@ def fetch_check_failures(
             checks=tuple(sorted(c["name"] for c in checks["checks"])),
         )
         for check in checks["checks"]:
-            if not check["blocking"] or not check.get("partitionStatuses"):
+            wanted = check["name"] == check_name if check_name else check["blocking"]
+            if not wanted or not check.get("partitionStatuses"):
                 continue
             statuses = check["partitionStatuses"]
             by_status: dict[str, set[str]] = defaultdict(set)

@@ -108,8 +108,13 @@ def _order_players(lines: tuple[dict, ...]) -> list[Player]:
     return out
 
 
-@lru_cache(maxsize=4096)
 def game_box(game_id: str) -> GameBox:
+    """The box of `game_id` in the current store (cached per game and correction version)."""
+    return _game_box(game_id, get_store().version(game_id))
+
+
+@lru_cache(maxsize=4096)
+def _game_box(game_id: str, version: tuple) -> GameBox:
     store = get_store()
     g = store.games[game_id]
     home_lines, away_lines = store.lines(game_id)

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from nba_backfill.source.box import game_box
 from nba_backfill.source.clock import iso_clock, tip_datetimes, utc_z
-from nba_backfill.source.data_store import name_initial, split_name
+from nba_backfill.source.data_store import get_store, name_initial, split_name
 from nba_backfill.source.pbp import build_plan
 from nba_backfill.source.pbp_events import LC3, PAINT_ZONES, RC3, Shot, Trip, Turnover
 
@@ -282,8 +282,13 @@ class _Renderer:
 
 # ~0.7 MB and ~9 ms per game, asked for once per game by the scraper (again only on a retry):
 # 256 of them held ~180 MB in every scraper run worker.
-@lru_cache(maxsize=8)
 def playbyplay(game_id: str) -> dict:
+    """The liveData play-by-play of `game_id` in the current store (cached per correction version)."""
+    return _playbyplay(game_id, get_store().version(game_id))
+
+
+@lru_cache(maxsize=8)
+def _playbyplay(game_id: str, version: tuple) -> dict:
     r = _Renderer(game_id)
     actions = r.render()
     end_wall = r._wall(r.g.periods, 300.0) + dt.timedelta(minutes=45)

@@ -3,14 +3,20 @@
 Everything here is real data or a direct derivation of it (team totals, home/away from MATCHUP,
 overtime periods from the team's minutes, win-loss records). Generated extras (tip-off times)
 are deterministic functions of the game id.
+
+Stat corrections (corrections.py) derive a corrected Store from the bundled one; a request runs
+inside `using_store(corrected)` so every builder's `get_store()` sees it. Per-game caches key on
+`store.version(game_id)` (() for an uncorrected game), so they never serve one version for the other.
 """
 
 from __future__ import annotations
 
 import bisect
+import contextlib
 import re
 import threading
 import unicodedata
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -97,6 +103,19 @@ def _home_abbr(matchup: str) -> str:
 
 class Store:
     """Column arrays plus indexes; row materialisation is per request (cheap slices)."""
+
+    # game id -> the stat corrections applied to that game (only in a corrected Store).
+    corrections: dict[str, tuple] = {}
+
+    def version(self, game_id: str) -> tuple:
+        """The corrections applied to `game_id` (() when none): the key of every per-game cache."""
+        return self.corrections.get(game_id, ()) if self.corrections else ()
+
+    def season_version(self, season: str) -> tuple:
+        """The corrections applied to games of `season`: the key of season-wide caches."""
+        if not self.corrections:
+            return ()
+        return tuple(sorted(v for gid, v in self.corrections.items() if self.games[gid].season == season))
 
     def __init__(self, path: Path = PARQUET_PATH):
         import pyarrow as pa
@@ -264,10 +283,30 @@ class Store:
 
 _STORE: Store | None = None
 _LOCK = threading.Lock()
+_ACTIVE: ContextVar[Store | None] = ContextVar("offline_nba_store", default=None)
 
 
 def get_store() -> Store:
-    """The process-wide store (loaded on first use, never at import)."""
+    """The store of the current request (see `using_store`), else the process-wide bundled store
+    (loaded on first use, never at import)."""
+    active = _ACTIVE.get()
+    if active is not None:
+        return active
+    return bundled_store()
+
+
+@contextlib.contextmanager
+def using_store(store: Store | None):
+    """Run the block with `get_store()` answering `store` (None: the bundled store)."""
+    token = _ACTIVE.set(store)
+    try:
+        yield store
+    finally:
+        _ACTIVE.reset(token)
+
+
+def bundled_store() -> Store:
+    """The store of the bundled parquet, uncorrected."""
     global _STORE
     if _STORE is None:
         with _LOCK:

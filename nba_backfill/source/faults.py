@@ -5,6 +5,9 @@ A rule matches a request when its endpoint matches (exact name, a group — "sta
 (per-game endpoints: the game and its date; date endpoints: their date or date range). Rules
 with a date or game id never match scheduleleaguev2 (a whole-season request) unless they name it.
 
+A "correction" rule is not matched per request: from its `since` moment on, every answer comes
+from the store with the correction applied (corrections.py).
+
 Faults file: JSON, either a list of rule objects or {"faults": [...], "rate_limit_per_second": n,
 "base_latency": s}; re-read whenever its mtime changes. `times` consumption of file rules is
 kept in "<file>.state.json" under a file lock, so every process reading the file (e.g. Dagster
@@ -15,19 +18,23 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import hashlib
 import json
 import logging
+import math
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nba_backfill.source import corrections
 from nba_backfill.source.common import parse_date
 
 log = logging.getLogger(__name__)
 
-KINDS = ("status", "latency", "timeout", "truncated", "malformed", "empty", "drop_game")
+KINDS = ("status", "latency", "timeout", "truncated", "malformed", "empty", "drop_game", "correction")
 BODY_KINDS = ("status", "timeout", "truncated", "malformed", "empty")
 GROUPS = {"stats": "stats", "cdn": "cdn", "livedata": "cdn", "bdl": "bdl", "balldontlie": "bdl"}
 DEFAULT_FILE_NAME = "offline_faults.json"
@@ -41,9 +48,22 @@ def endpoint_group(endpoint: str) -> str:
     return "stats"
 
 
+def since_timestamp(value: str | None) -> float:
+    """Epoch seconds of an ISO-8601 time ("2026-12-06T12:00:00Z", naive = UTC, a date = its
+    midnight UTC); None = since always."""
+    if value is None:
+        return -math.inf
+    try:
+        ts = dt.datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"since is not an ISO-8601 time: {value!r}") from None
+    return (ts if ts.tzinfo else ts.replace(tzinfo=dt.timezone.utc)).timestamp()
+
+
 @dataclass
 class FaultRule:
-    """One injected fault. kind: status | latency | timeout | truncated | malformed | empty | drop_game."""
+    """One injected fault. kind: status | latency | timeout | truncated | malformed | empty |
+    drop_game | correction."""
 
     kind: str
     endpoint: str | list[str] | None = None  # e.g. "boxscoretraditionalv3", "playbyplay", "bdl_stats"
@@ -53,6 +73,10 @@ class FaultRule:
     status: int = 500  # kind="status"
     retry_after: float | None = None  # Retry-After seconds (kind="status"; default 1 for 429/503)
     delay: float = 0.0  # seconds: latency sleep / timeout wait
+    player_id: int | None = None  # kind="correction": the corrected player (NBA PLAYER_ID)
+    stat: str | None = None  # kind="correction": one of corrections.STATS
+    delta: int = 0  # kind="correction": the change, e.g. 2 (points) or -1
+    since: str | None = None  # kind="correction": ISO-8601 time it takes effect (None = always)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -60,10 +84,34 @@ class FaultRule:
         self.date = parse_date(self.date, "date") if self.date else None
         if self.game_id is not None:
             self.game_id = str(self.game_id).zfill(10)
+        if self.kind == "correction":
+            self._check_correction()
+        elif self.player_id is not None or self.stat is not None or self.delta or self.since is not None:
+            raise ValueError(f"player_id, stat, delta and since belong to kind 'correction', not {self.kind!r}")
         if self.kind == "drop_game" and not (self.game_id or self.date):
             raise ValueError("a drop_game fault needs a game_id or a date")
         if self.kind == "status" and self.retry_after is None and self.status in (429, 503):
             self.retry_after = 1.0
+
+    def _check_correction(self) -> None:
+        if not self.game_id or self.player_id is None:
+            raise ValueError("a correction needs a game_id and a player_id")
+        if self.endpoint not in (None, "", "*") or self.date or self.times is not None:
+            raise ValueError("a correction applies to every endpoint from `since` on: "
+                             "endpoint, date and times are not allowed")
+        if isinstance(self.player_id, bool) or not str(self.player_id).isdigit():
+            raise ValueError(f"correction player_id must be an NBA player id, not {self.player_id!r}")
+        self.player_id = int(self.player_id)
+        stat = str(self.stat or "").lower()
+        if stat not in corrections.STATS:
+            raise ValueError(f"unknown correction stat {self.stat!r}; expected one of {corrections.STATS}")
+        self.stat = stat
+        if isinstance(self.delta, bool) or not isinstance(self.delta, int) or self.delta == 0:
+            raise ValueError(f"correction delta must be a non-zero integer, not {self.delta!r}")
+        self.since_ts = since_timestamp(self.since)
+
+    def correction_key(self) -> corrections.Key:
+        return (self.game_id, self.player_id, self.stat, self.delta)
 
     @classmethod
     def from_dict(cls, d: dict) -> "FaultRule":
@@ -74,7 +122,9 @@ class FaultRule:
         return cls(**d)
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        """The rule as a faults-file object: kind plus the fields that differ from their default."""
+        return {"kind": self.kind, **{f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                                      if f.name != "kind" and getattr(self, f.name) != f.default}}
 
     def endpoints(self) -> list[str] | None:
         if self.endpoint in (None, "", "*"):
@@ -92,6 +142,14 @@ class FaultRule:
     def names_exactly(self, endpoint: str) -> bool:
         eps = self.endpoints()
         return bool(eps and endpoint in eps)
+
+
+def validate_corrections(rules: list[FaultRule]) -> None:
+    """Raise corrections.CorrectionError (a ValueError naming the rule and the cause) unless the
+    correction rules apply to the bundled data alone and together, in order of `since`."""
+    timed = [(r.since_ts, r.correction_key()) for r in rules if r.kind == "correction"]
+    if timed:
+        corrections.validate(timed)
 
 
 @dataclass(frozen=True)
@@ -152,6 +210,7 @@ class FaultSet:
         self._used: dict[str, int] = {}
         self._lock = threading.Lock()
         self._file: _FileState | None = None
+        validate_corrections([r for _, r in self._code])
 
     # ------------------------------------------------------------------ file handling
     def file_path(self) -> Path | None:
@@ -181,6 +240,7 @@ class FaultSet:
             digest = hashlib.sha1(json.dumps(raw, sort_keys=True).encode()).hexdigest()[:12]
             prefix = f"file:{mtime}:{digest}:"
             rules = [(f"{prefix}{i}", FaultRule.from_dict(d)) for i, d in enumerate(raw)]
+            validate_corrections([r for _, r in self._code + rules])
         except (OSError, ValueError, TypeError) as exc:
             log.warning("offline faults file %s ignored: %s", path, exc)
             if st is not None and st.path == path:
@@ -197,6 +257,12 @@ class FaultSet:
     def rules(self) -> list[tuple[str, FaultRule]]:
         st = self._file_rules()
         return self._code + (st.rules if st else [])
+
+    def corrections(self, now: float | None = None) -> tuple[corrections.Key, ...]:
+        """The corrections in effect at `now` (epoch seconds; default: the current time)."""
+        now = time.time() if now is None else now
+        return tuple(r.correction_key() for _, r in self.rules()
+                     if r.kind == "correction" and r.since_ts <= now)
 
     # ------------------------------------------------------------------ times accounting
     @contextlib.contextmanager
@@ -249,7 +315,7 @@ class FaultSet:
         latency = 0.0
         fault = None
         for key, rule in self.rules():
-            if not rule_applies(rule, endpoint, scope, date_of):
+            if rule.kind == "correction" or not rule_applies(rule, endpoint, scope, date_of):
                 continue
             if rule.kind == "drop_game":
                 if endpoint == "scheduleleaguev2" and not rule.names_exactly(endpoint):

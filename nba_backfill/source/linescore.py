@@ -32,8 +32,8 @@ def _bundled() -> dict[str, list[list[int]]]:
 
 
 def period_points(game_id: str) -> tuple[list[int], list[int]]:
-    """(home points per period, away points per period)."""
-    got = _bundled().get(game_id)
+    """(home points per period, away points per period); a corrected game's from its new plan."""
+    got = None if get_store().version(game_id) else _bundled().get(game_id)
     if got is None:
         plan = build_plan(game_id)
         got = [list(plan.period_pts[0]), list(plan.period_pts[1])]

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from nba_backfill.source.box import GameBox, game_box
+from nba_backfill.source.data_store import get_store
 from nba_backfill.source.pbp_events import (
     PAINT_ZONES, Foul, Possession, Rebound, Shot, Trip, Turnover, Unit, shot_geometry,
 )
@@ -230,8 +231,13 @@ def _chains(rng, units: list[Unit], side: int) -> list[Possession]:
 
 # ~0.16 MB and ~3 ms per game: a few hundred plans cover the games of one scraper run (its
 # endpoints ask for the same games in turn) without holding a season per run worker.
-@lru_cache(maxsize=256)
 def build_plan(game_id: str) -> Plan:
+    """The plan of `game_id` in the current store (cached per game and correction version)."""
+    return _build_plan(game_id, get_store().version(game_id))
+
+
+@lru_cache(maxsize=256)
+def _build_plan(game_id: str, version: tuple) -> Plan:
     box = game_box(game_id)
     g = box.game
     rng = random.Random(int(game_id) * 7919 + 17)
@@ -275,3 +281,6 @@ def build_plan(game_id: str) -> Plan:
                 side_of={p.pid: s for s, tb in enumerate(sides) for p in tb.players})
     annotate(rng, plan)
     return plan
+
+
+build_plan.cache_clear = _build_plan.cache_clear  # type: ignore[attr-defined]

@@ -20,7 +20,8 @@ import httpx
 from nba_backfill.source import balldontlie, stats_box_v2, stats_box_v3, stats_nba
 from nba_backfill.source.cdn_live import empty_playbyplay, playbyplay
 from nba_backfill.source.common import BadRequest, Req, Resp, json_resp, parse_date, text_resp
-from nba_backfill.source.data_store import get_store
+from nba_backfill.source.corrections import corrected_store
+from nba_backfill.source.data_store import get_store, using_store
 from nba_backfill.source.faults import FaultRule, FaultSet, Scope
 
 log = logging.getLogger(__name__)
@@ -128,8 +129,12 @@ class OfflineNbaSource:
         with self._lock:
             self._counts.clear()
 
+    def current_store(self):
+        """The store answering now: the bundled data with the corrections in effect applied."""
+        return corrected_store(self.faults.corrections())
+
     def games_on(self, date: str) -> list[dict]:
-        store = get_store()
+        store = self.current_store()
         from nba_backfill.source.teams import TEAMS
 
         return [{"game_id": g.game_id, "date": g.date, "season": g.season,
@@ -220,7 +225,8 @@ class OfflineNbaSource:
                 raise httpx.ReadTimeout("offline source: injected read timeout", request=request)
         req.drop = decision.drop
         try:
-            resp = handler(req)
+            with using_store(self.current_store()):
+                resp = handler(req)
         except BadRequest as exc:
             resp = (json_resp({"error": str(exc)}, 400) if endpoint.startswith("bdl_")
                     else text_resp(str(exc), 400))

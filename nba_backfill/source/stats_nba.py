@@ -148,7 +148,8 @@ def _schedule_game(g: Game, opener: dt.date) -> dict:
 
 
 @lru_cache(maxsize=8)
-def _season_schedule(season: str) -> tuple[list[tuple[str, dict]], list[dict]]:
+def _season_schedule(season: str, version: tuple) -> tuple[list[tuple[str, dict]], list[dict]]:
+    """Schedule entries and weeks of `season`; `version` = the season's corrections (cache key)."""
     games = get_store().seasons.get(season, [])
     if not games:
         return [], []
@@ -167,14 +168,15 @@ def _season_schedule(season: str) -> tuple[list[tuple[str, dict]], list[dict]]:
 
 def scheduleleaguev2(req: Req) -> Resp:
     season, league = req.get("Season"), req.get("LeagueID", "00")
+    version = get_store().season_version(season)
     if not req.drop:
-        return json_resp_bytes(_schedule_body(season, league, frozenset()))
-    return json_resp_bytes(_schedule_body.__wrapped__(season, league, req.drop))
+        return json_resp_bytes(_schedule_body(season, league, frozenset(), version))
+    return json_resp_bytes(_schedule_body.__wrapped__(season, league, req.drop, version))
 
 
 @lru_cache(maxsize=16)
-def _schedule_body(season: str, league: str, drop: frozenset[str]) -> bytes:
-    entries, weeks = _season_schedule(season)
+def _schedule_body(season: str, league: str, drop: frozenset[str], version: tuple) -> bytes:
+    entries, weeks = _season_schedule(season, version)
     dates: dict[str, list[dict]] = {}
     for gid, entry in entries:
         if gid in drop:

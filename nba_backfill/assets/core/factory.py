@@ -14,7 +14,10 @@ BigQuery dataset = layer), group = layer. What every table step does, in order:
    window). Otherwise the core replaces the window itself with the ok rows, records one
    materialization per ok date, marks the bad dates failed and fails the step naming each bad
    date and its cause (`events.py`). A bad date never writes rows and never fails a good one.
-6. **Emit** one check evaluation per date and check (`checks.results.emit_check`).
+   Each written partition records its content version (its Dagster data version) and what
+   changed against the rows it replaced (`changes.py`); its metadata holds its own figures only.
+6. **Emit** one check evaluation per date and check (`checks.results.emit_check`), and
+   `up_to_date` per written date: fresh unless an input partition it read is stale.
 Tables are grouped into run stages (`partitions.table_backfill_policy`): a table never shares a
 run with a table it reads, so a failed date stops only what reads that date.
 """
@@ -29,24 +32,31 @@ from dagster import (
     AssetMaterialization,
     AssetsDefinition,
     Failure,
-    MetadataValue,
     Output,
     asset,
 )
 
 from nba_backfill.assets.common import WAREHOUSE_POOL, frame_metadata, partition_keys
+from nba_backfill.assets.core.changes import partition_changes
+from nba_backfill.assets.core.content import Change
 from nba_backfill.assets.core.events import mark_failed
 from nba_backfill.assets.core.outcome import Cause, CauseKind, failure_report
 from nba_backfill.assets.core.run import RangeRun, run_range
 from nba_backfill.assets.core.spec import TableSpec
+from nba_backfill.assets.core.windows import SEASON_CUT, window_text
 from nba_backfill.assets.tables import cluster_metadata, column_schema
-from nba_backfill.checks.results import PARTITION_OK, check_spec, emit_check
+from nba_backfill.checks.results import PARTITION_OK, UP_TO_DATE, Outcome, check_spec, emit_check, register_up_to_date
 from nba_backfill.compat import step_execution_context
-from nba_backfill.guards import blocked_partitions, unmaterialized_inputs
+from nba_backfill.data_versions import apply_partition_data_versions, materialization_tags
+from nba_backfill.guards import blocked_partitions, stale_inputs, unmaterialized_inputs
 from nba_backfill.layers import PHASE_OF_LAYER
 from nba_backfill.partitions import DAILY_PARTITIONS, table_backfill_policy
 from nba_backfill.resources.range_write import write_range
 from nba_backfill.resources.warehouse import partition_expr
+
+# Each partition's Dagster data version is its content version (nba_backfill/data_versions.py):
+# applied wherever a table step can run.
+apply_partition_data_versions()
 
 OWNERS = ["team:nba-data"]
 PARTITION_OK_DESCRIPTION = (
@@ -81,9 +91,27 @@ def build_table_assets(specs: Sequence[TableSpec]) -> list[AssetsDefinition]:
     return [build_table_asset(spec, stages[spec.name]) for spec in specs]
 
 
+def _purpose(words: str) -> str:
+    """What an input is read for, from its declared words ("window: purpose"); words that only
+    restate the window are dropped (the window itself is always derived from the mapping)."""
+    if ": " in words:
+        return words.split(": ", 1)[1]
+    return "" if words.startswith(("same date", "partitions ")) else words
+
+
 def _description(spec: TableSpec) -> str:
-    reads = "\n".join(f"- `{i.name}` ← {i.key.to_user_string()} ({i.window})" for i in spec.inputs)
-    return spec.doc.strip() + (f"\n\nReads:\n{reads}" if reads else "")
+    """The doc, then every dependency the partition D reads: input name ← asset, the window in
+    words with its size in partitions and its season cut (`windows.window_text`, from the
+    mapping), and what it is read for."""
+    reads = [f"- `{i.name}` ← {i.key.to_user_string()}: {window_text(i.mapping)}"
+             + (f" — {_purpose(i.window)}" if _purpose(i.window) else "") for i in spec.inputs]
+    for dep in spec.deps:  # read by the step itself, not loaded as an input
+        itself = " (itself: season-to-date state)" if dep.asset_key == spec.key else ""
+        reads.append(f"- (read directly) ← {dep.asset_key.to_user_string()}{itself}: "
+                     f"{window_text(dep.partition_mapping)}")
+    if not reads:
+        return spec.doc.strip()
+    return spec.doc.strip() + "\n\n**Reads, for partition D:**\n" + "\n".join(reads) + f"\n\n{SEASON_CUT}"
 
 
 def build_table_asset(spec: TableSpec, stage: int) -> AssetsDefinition:
@@ -91,6 +119,7 @@ def build_table_asset(spec: TableSpec, stage: int) -> AssetsDefinition:
     check_specs = [
         check_spec(spec.key, PARTITION_OK, PARTITION_OK_DESCRIPTION, blocking=True),
         *(check_spec(spec.key, c.name, c.description, blocking=c.blocking) for c in spec.checks),
+        register_up_to_date(spec.key),
     ]
     blocking = {PARTITION_OK, *spec.blocking_checks}
     ins = {i.name: AssetIn(key=i.key, partition_mapping=i.mapping) for i in spec.inputs}
@@ -127,20 +156,25 @@ def build_table_asset(spec: TableSpec, stage: int) -> AssetsDefinition:
         if blocked:
             context.log.warning(f"{spec.key.to_user_string()}: {len(blocked)} of {len(keys)} partitions blocked")
         result = run_range(spec, keys, frames, blocked=blocked, context=context)
-        step_meta = _step_metadata(result, keys, time.monotonic() - started)
+        changes = partition_changes(context, spec, result.frame, result.ok_keys)
+        context.log.info(f"{spec.key.to_user_string()} {keys[0]}..{keys[-1]}: "
+                         f"{_step_summary(result, keys, time.monotonic() - started)}")
         if not result.bad:
             for key in keys:
-                context.add_asset_metadata(_partition_metadata(result, key), partition_key=key)
-            yield Output(result.frame, metadata=step_meta)
+                context.add_asset_metadata(_partition_metadata(result, key, changes.get(key)), partition_key=key)
+            yield Output(result.frame)
         else:
-            written = write_range(context.resources.warehouse, spec.key, context.assets_def.metadata_by_key[spec.key],
-                                  keys[0], keys[-1], result.frame, step_key=step_execution_context(context).step.key)
-            written.pop("dagster/partition_row_count", None)
+            write_range(context.resources.warehouse, spec.key, context.assets_def.metadata_by_key[spec.key],
+                        keys[0], keys[-1], result.frame, step_key=step_execution_context(context).step.key)
             for key in result.ok_keys:
-                yield AssetMaterialization(asset_key=spec.key, partition=key,
-                                           metadata={**step_meta, **written, **_partition_metadata(result, key)})
+                yield AssetMaterialization(
+                    asset_key=spec.key, partition=key, metadata=_partition_metadata(result, key, changes[key]),
+                    tags=materialization_tags(context, spec.key, changes[key].version))
         for name, outcomes in result.checks.items():
             yield emit_check(context, spec.key, name, outcomes, blocking=name in blocking)
+        if result.ok_keys:
+            yield emit_check(context, spec.key, UP_TO_DATE, _up_to_date(context, spec, result.ok_keys),
+                             blocking=False)
         if result.bad:
             mark_failed(context, spec.key, list(result.bad))
             report = failure_report(spec.key.to_user_string(), result.outcomes)
@@ -169,26 +203,32 @@ def _blocked(context, spec: TableSpec, keys: list[str]) -> dict[str, list[Cause]
     return out
 
 
-def _partition_metadata(result: RangeRun, key: str) -> dict:
-    """A partition's own figures (plotted across partitions in the UI)."""
+def _up_to_date(context, spec: TableSpec, keys: list[str]) -> dict[str, Outcome]:
+    """Fresh unless an input partition it read is stale itself (then so is this one)."""
+    stale = stale_inputs(context, keys, spec.key, set(keys) if spec.self_dependent else set())
+    return {k: Outcome(not stale.get(k), {"stale_inputs": len(stale.get(k, ()))},
+                       message=("reads stale " + "; ".join(stale[k])) if stale.get(k) else "",
+                       extra={"cause": "reads stale " + "; ".join(stale[k])} if stale.get(k) else {})
+            for k in keys}
+
+
+def _partition_metadata(result: RangeRun, key: str, change: Change | None) -> dict:
+    """A partition's own figures (plotted across partitions in the UI), its content version and
+    what its write changed; never figures of the range it was computed in."""
     figures = result.figures[key] if result.outcomes[key].ok else {"rows": 0}
     return {**figures, "dagster/partition_row_count": figures["rows"], "outcome": result.outcomes[key].status,
-            **result.computed.metadata.get(key, {})}
+            **result.computed.metadata.get(key, {}), **(change.metadata() if change else {})}
 
 
-def _step_metadata(result: RangeRun, keys: list[str], seconds: float) -> dict:
+def _step_summary(result: RangeRun, keys: list[str], seconds: float) -> str:
+    """The range's figures, for the step log (partition metadata holds each partition's own)."""
     statuses = [o.status for o in result.outcomes.values()]
     meta = frame_metadata(result.frame)
-    out = {f"range_{k}": v for k, v in meta.items()}
-    out.update(
-        range_partitions=len(keys),
-        range_partitions_blocked=statuses.count("blocked"),
-        range_partitions_failed=statuses.count("failed"),
-        range_first=keys[0],
-        range_last=keys[-1],
-        seconds=round(seconds, 3),
-        **result.computed.step_metadata,
-    )
+    parts = [f"{len(keys)} partitions", f"{statuses.count('blocked')} blocked", f"{statuses.count('failed')} failed",
+             *(f"{k} {getattr(v, 'value', v)}" for k, v in meta.items()
+               if isinstance(getattr(v, "value", v), (int, float, str))),
+             *(f"{k} {getattr(v, 'value', v)}" for k, v in result.computed.step_metadata.items()),
+             f"{seconds:.1f} s"]
     if result.bad:
-        out["not_written"] = MetadataValue.json({k: o.summary()[:200] for k, o in result.bad.items()})
-    return out
+        parts.append("not written: " + "; ".join(f"{k} {o.summary()[:200]}" for k, o in result.bad.items()))
+    return ", ".join(parts)

@@ -14,8 +14,11 @@ both from one fetch. Every step:
 The schedule scraper itself fetches scheduleleaguev2 once per season in the run.
 """
 
+import json
 import time
 from typing import Any
+
+import pandas as pd
 
 from dagster import (
     AssetDep,
@@ -24,11 +27,15 @@ from dagster import (
     AssetSpec,
     Failure,
     MaterializeResult,
-    MetadataValue,
     multi_asset,
 )
 
 from nba_backfill.assets.common import NBA_API_POOL, partition_keys
+from nba_backfill.assets.core import content
+from nba_backfill.assets.core.changes import previous_versions
+from nba_backfill.assets.core.content import Change
+from nba_backfill.assets.core.windows import window_text
+from nba_backfill.data_versions import apply_partition_data_versions
 from nba_backfill.assets.scrapers.fetch import (
     FetchError,
     FetchStats,
@@ -52,6 +59,8 @@ from nba_backfill.resources.lake import Lake
 from nba_backfill.resources.nba_api import NbaApiClient
 
 SCHEDULE_ASSET = AssetKey([LAKE, "nbac_schedule"])
+# Each partition's Dagster data version is the content version of its landed objects.
+apply_partition_data_versions()
 CODE_VERSION = "1"
 
 
@@ -90,6 +99,15 @@ def read_schedule_slice(lake: Lake, day: str, asset: str) -> dict[str, Any]:
         raise Failure(description=f"{asset} partition {day}: {key} is not valid JSON: {exc}") from None
 
 
+def _reads(deps: list[AssetDep]) -> str:
+    """What partition D reads, derived from each dependency's mapping (`windows.window_text`)."""
+    if not deps:
+        return "**Reads, for partition D:** no asset (it fetches the season's schedule from the source)."
+    lines = [f"- (read directly) ← {d.asset_key.to_user_string()}: {window_text(d.partition_mapping)}"
+             " — the date's schedule slice: which games to fetch" for d in deps]
+    return "**Reads, for partition D:**\n" + "\n".join(lines)
+
+
 def _asset_specs(spec: ScraperSpec) -> list[AssetSpec]:
     deps = [] if spec.plan == "season_schedule" else [AssetDep(SCHEDULE_ASSET)]
     return [
@@ -98,7 +116,8 @@ def _asset_specs(spec: ScraperSpec) -> list[AssetSpec]:
             deps=deps,
             description=(
                 f"{spec.description} Lands `{spec.lake_kind}/<date>/*.json` "
-                f"(one object per {'game' if spec.plan.endswith('per_game') else 'request'})."
+                f"(one object per {'game' if spec.plan.endswith('per_game') else 'request'}).\n\n"
+                + _reads(deps)
             ),
             group_name=LAKE,
             kinds={"python", "json"},
@@ -135,6 +154,24 @@ def fetch_one_date(spec: ScraperSpec, day: str, lake: Lake, nba_api: NbaApiClien
     return objects, games, files_landed(spec.plan, spec.endpoint, objects, games)
 
 
+def lake_change(lake: Lake, prefix: str, landing: dict[str, Any], previous: str | None) -> Change:
+    """What landing `landing` under `prefix` changes: its content version against `previous`
+    (the partition's last recorded one); when they differ, the objects landed there now are
+    read to name the ones added, removed and changed."""
+    bodies = {key: json.dumps(value, separators=(",", ":")).encode() for key, value in landing.items()}
+    new = pd.Series({key[len(prefix):]: content.bytes_version({key: body}) for key, body in bodies.items()},
+                    dtype="string")
+    version = content.bytes_version(bodies)
+    if previous is None or previous == version:
+        return content.Change(version, previous, added=len(new) if previous is None else 0)
+    old = pd.Series({key[len(prefix):]: content.bytes_version({key: lake.read_bytes(key)})
+                     for key in lake.list_keys(prefix)}, dtype="string")
+    names = lambda s: pd.Series(s.index, index=s.index, dtype="string")  # noqa: E731
+    changed = content.change(pd.Series(new.to_numpy(), dtype="string"), previous, new_keys=names(new),
+                             old_hashes=pd.Series(old.to_numpy(), dtype="string"), old_keys=names(old))
+    return content.Change(version, previous, changed.added, changed.removed, changed.changed, changed.sample)
+
+
 def build_scraper(spec: ScraperSpec):
     """The asset step of one scraper spec (one or two lake assets)."""
     keys = [lake_key(name) for name in spec.names]
@@ -155,36 +192,34 @@ def build_scraper(spec: ScraperSpec):
         days = partition_keys(context)
         seasons: dict[str, dict[str, Any]] = {}
         outcomes: dict[str, Outcome] = {}
-        per_date: dict[str, dict[str, int]] = {}
         landed: list[str] = []
         games_total = 0
+        previous = previous_versions(context.instance, keys[0], days)
         for day in days:
-            before = (stats.requests, stats.bytes)
+            before = (stats.requests, stats.bytes, stats.retries, time.monotonic())
             try:
                 objects, games, outcome = fetch_one_date(spec, day, lake, nba_api, stats, seasons)
             except FetchError as exc:
                 raise api_failure(asset_label, exc, landed) from exc
             prefix = spec.prefix(day)
-            lake.replace_prefix(prefix, {prefix + name: body for name, body in objects.items()})
+            landing = {prefix + name: body for name, body in objects.items()}
+            change = lake_change(lake, prefix, landing, previous[day])
+            lake.replace_prefix(prefix, landing)
             landed.append(day)
             outcomes[day] = outcome
             games_total += len(games)
-            per_date[day] = {"games": len(games), "objects": len(objects),
-                             "requests": stats.requests - before[0], "bytes": stats.bytes - before[1]}
-            context.log.debug(f"{asset_label} {day}: landed {len(objects)} objects under {prefix}")
-        metadata = {
-            "partitions": len(days),
-            "games": games_total,
-            "requests": stats.requests,
-            "retries": stats.retries,
-            "bytes": stats.bytes,
-            "seconds": round(time.monotonic() - started, 3),
-            "lake_prefix": spec.prefix(days[0]) if len(days) == 1 else f"{spec.lake_kind}/<date>/",
-        }
-        if len(days) > 1:
-            metadata["per_date"] = MetadataValue.json(per_date)
+            figures = {"games": len(games), "objects": len(objects), "requests": stats.requests - before[0],
+                       "retries": stats.retries - before[2], "bytes": stats.bytes - before[1],
+                       "seconds": round(time.monotonic() - before[3], 3), "lake_prefix": prefix,
+                       **change.metadata()}
+            for key in keys:
+                context.add_asset_metadata(figures, asset_key=key, partition_key=day)
+            context.log.debug(f"{asset_label} {day}: landed {len(objects)} objects under {prefix} ({change.summary()})")
+        context.log.info(f"{asset_label} {days[0]}..{days[-1]}: {len(days)} partitions, {games_total} games, "
+                         f"{stats.requests} requests, {stats.retries} retries, {stats.bytes} bytes, "
+                         f"{time.monotonic() - started:.1f} s")
         for key in keys:
-            yield MaterializeResult(asset_key=key, metadata=metadata)
+            yield MaterializeResult(asset_key=key)
         for key in keys:
             yield emit_check(context, key, FILES_LANDED, outcomes, blocking=False)
 

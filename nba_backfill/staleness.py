@@ -1,0 +1,308 @@
+"""Content-true staleness: the partitions computed from content that has changed since.
+
+A partition is stale when something it read — a same-date input or any date of a lookback
+window, transitively down to the landed lake objects — now holds other content than when it
+was computed, or when its table's code version changed. Every table partition records its
+content version and what its write changed (`assets.core.content`); an identical re-run records
+"unchanged" and marks nothing stale.
+
+The sensor `stale_partitions` reads new materializations in event order. Each partition whose
+content changed (or that appeared) is a *root*. From a root it walks down the declared partition
+mappings (same date, lookback windows, an accumulator's previous day), never across a season
+start (windows are cut at the opener):
+- a direct reader of the root is stale when its latest materialization is older than the root's
+  (a reader materialized later read the new content);
+- a reader of a stale partition is stale whenever it is materialized (it read outdated content).
+Each stale partition gets a failed `up_to_date` evaluation (WARN) that names the changed asset,
+date and rows, and the path. A table step emits `up_to_date` passed for every partition it
+writes from fresh inputs, so a refresh clears exactly what it re-materializes. The failed
+`up_to_date` partitions are what `nba-backfill stale` lists, what the Catalog and the check's
+partition bar show, and what the `refresh_stale` job and `stale --launch` re-materialize in one
+backfill.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections import defaultdict, deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from dagster import (
+    AssetCheckEvaluation,
+    AssetCheckKey,
+    AssetCheckSeverity,
+    AssetKey,
+    DagsterEventType,
+    DefaultSensorStatus,
+    EventRecordsFilter,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    TimeWindowPartitionMapping,
+    in_process_executor,
+    job,
+    op,
+    sensor,
+)
+
+from nba_backfill.assets.core.changes import latest_materialization_records
+from nba_backfill.assets.core.content import CONTENT_CHANGE
+from nba_backfill.checks.results import UP_TO_DATE, assets_with_up_to_date
+from nba_backfill.compat import AssetCheckEvaluationTargetMaterializationData, AssetCheckExecutionRecordStatus
+from nba_backfill.partitions import all_partition_keys
+from nba_backfill.seasons import season_for_date
+
+SENSOR_NAME = "stale_partitions"
+SENSOR_INTERVAL_SECONDS = 15
+EVENTS_PER_TICK = 5_000
+CODE_VERSION_TAG = "dagster/code_version"
+
+
+@dataclass(frozen=True)
+class Root:
+    """A partition whose content changed (or whose code version changed)."""
+
+    asset: AssetKey
+    partition: str
+    storage_id: int
+    what: str  # "rows +0 -0 ~1 (...)", "new: rows +26", "code version 1 -> 2"
+
+    def describe(self) -> str:
+        return f"{self.asset.to_user_string()} [{self.partition}] changed: {self.what}"
+
+
+@dataclass(frozen=True)
+class Edge:
+    child: AssetKey
+    start_offset: int
+    end_offset: int
+
+
+@dataclass
+class ReadGraph:
+    """Who reads which partition: child edges with their window offsets, partition keys per asset."""
+
+    children: dict[AssetKey, list[Edge]]
+    keys: dict[AssetKey, frozenset[str]]
+    code_versions: dict[AssetKey, str | None]
+    all_keys: list[str] = field(default_factory=all_partition_keys)
+
+    def __post_init__(self) -> None:
+        self.index = {k: i for i, k in enumerate(self.all_keys)}
+
+    @classmethod
+    def from_asset_graph(cls, asset_graph) -> "ReadGraph":
+        children: dict[AssetKey, list[Edge]] = defaultdict(list)
+        keys: dict[AssetKey, frozenset[str]] = {}
+        versions: dict[AssetKey, str | None] = {}
+        for node in asset_graph.asset_nodes:
+            if not node.is_partitioned:
+                continue
+            keys[node.key] = frozenset(node.partitions_def.get_partition_keys())
+            versions[node.key] = node.code_version
+            for parent in node.parent_keys:
+                mapping = asset_graph.get_partition_mapping(node.key, parent)
+                if isinstance(mapping, TimeWindowPartitionMapping):
+                    edge = Edge(node.key, mapping.start_offset, mapping.end_offset)
+                else:
+                    edge = Edge(node.key, 0, 0)
+                children[parent].append(edge)
+        return cls(dict(children), keys, versions)
+
+    def readers(self, asset: AssetKey, partition: str) -> Iterable[tuple[AssetKey, str]]:
+        """Partitions that read `partition` of `asset` through a declared mapping, same season."""
+        i = self.index.get(partition)
+        if i is None:
+            return
+        season = season_for_date(partition)
+        for edge in self.children.get(asset, ()):
+            own = self.keys.get(edge.child, frozenset())
+            for j in range(max(0, i - edge.end_offset), min(len(self.all_keys) - 1, i - edge.start_offset) + 1):
+                key = self.all_keys[j]
+                if key in own and season_for_date(key) == season and (edge.child, key) != (asset, partition):
+                    yield edge.child, key
+
+
+class _Latest:
+    """Latest materialization storage id per partition, fetched once per asset."""
+
+    def __init__(self, instance) -> None:
+        self.instance = instance
+        self.by_asset: dict[AssetKey, Mapping[str, int]] = {}
+
+    def __call__(self, asset: AssetKey, partition: str) -> int | None:
+        if asset not in self.by_asset:
+            self.by_asset[asset] = self.instance.event_log_storage.get_latest_storage_id_by_partition(
+                asset, DagsterEventType.ASSET_MATERIALIZATION)
+        return self.by_asset[asset].get(partition)
+
+
+def stale_closure(instance, graph: ReadGraph, roots: Iterable[Root]) -> dict[tuple[AssetKey, str], str]:
+    """(asset, partition) -> cause, for every materialized partition a root makes stale."""
+    latest = _Latest(instance)
+    stale: dict[tuple[AssetKey, str], str] = {}
+    for root in roots:
+        queue: deque[tuple[AssetKey, str, str]] = deque()
+        for asset, key in graph.readers(root.asset, root.partition):
+            storage_id = latest(asset, key)
+            if storage_id is not None and storage_id < root.storage_id and (asset, key) not in stale:
+                stale[(asset, key)] = root.describe()
+                queue.append((asset, key, root.describe()))
+        while queue:
+            asset, key, cause = queue.popleft()
+            for child, child_key in graph.readers(asset, key):
+                if (child, child_key) in stale or latest(child, child_key) is None:
+                    continue
+                stale[(child, child_key)] = f"{cause}; via {asset.to_user_string()} [{key}]"
+                queue.append((child, child_key, cause))
+    return stale
+
+
+def content_roots(records) -> list[Root]:
+    """Roots among materialization event records: partitions whose content changed or appeared."""
+    roots = []
+    for record in records:
+        event = record.asset_materialization
+        if event is None or event.partition is None:
+            continue
+        meta = {k: getattr(v, "value", v) for k, v in (event.metadata or {}).items()}
+        kind = meta.get(CONTENT_CHANGE)
+        if kind in ("changed", "new"):
+            what = str(meta.get("change") or kind)
+            roots.append(Root(event.asset_key, event.partition, record.storage_id, what))
+    return roots
+
+
+def code_version_roots(instance, graph: ReadGraph, assets: Iterable[AssetKey]) -> list[Root]:
+    """Partitions of `assets` whose latest materialization has another code version than now."""
+    roots = []
+    for asset in assets:
+        current = graph.code_versions.get(asset)
+        records = latest_materialization_records(instance, asset, sorted(graph.keys.get(asset, ())))
+        for key, record in sorted(records.items()):
+            recorded = (record.event_log_entry.dagster_event.event_specific_data.materialization.tags or {}).get(
+                CODE_VERSION_TAG)
+            if current and recorded and recorded != current:
+                # a root one id past the partition's own: the partition itself is stale too
+                roots.append(Root(asset, key, record.storage_id + 1, f"code version {recorded} -> {current}"))
+    return roots
+
+
+def evaluations(instance, stale: Mapping[tuple[AssetKey, str], str], roots: Iterable[Root] = ()) -> list[AssetCheckEvaluation]:
+    """Failed `up_to_date` evaluations, each pointing at the partition's latest materialization."""
+    checked = assets_with_up_to_date()
+    wanted: dict[AssetKey, dict[str, str]] = defaultdict(dict)
+    for (asset, key), cause in stale.items():
+        if asset in checked:
+            wanted[asset][key] = cause
+    for root in roots:  # a code-version root is stale itself
+        if root.what.startswith("code version") and root.asset in checked:
+            wanted[root.asset].setdefault(root.partition, root.describe())
+    out = []
+    for asset, causes in wanted.items():
+        records = latest_materialization_records(instance, asset, sorted(causes))
+        for key, cause in sorted(causes.items()):
+            record = records.get(key)
+            target = AssetCheckEvaluationTargetMaterializationData(
+                storage_id=record.storage_id, run_id=record.event_log_entry.run_id, timestamp=record.timestamp
+            ) if record else None
+            out.append(AssetCheckEvaluation(
+                asset_key=asset, check_name=UP_TO_DATE, passed=False, severity=AssetCheckSeverity.WARN,
+                partition=key, description=f"stale: {cause}"[:1000],
+                metadata={"cause": cause[:1000], "changed": cause.split(" changed:")[0]},
+                target_materialization_data=target,
+            ))
+    return out
+
+
+def current_stale(instance, assets: Iterable[AssetKey] | None = None) -> dict[AssetKey, list[str]]:
+    """Asset -> partitions whose latest `up_to_date` result (for their latest materialization)
+    failed: the stale set, as the UI shows it."""
+    out: dict[AssetKey, list[str]] = {}
+    for asset in sorted(assets if assets is not None else assets_with_up_to_date(), key=lambda k: k.to_string()):
+        infos = instance.event_log_storage.get_asset_check_partition_info([AssetCheckKey(asset, UP_TO_DATE)])
+        keys = sorted(i.partition_key for i in infos
+                      if i.partition_key and i.latest_execution_status == AssetCheckExecutionRecordStatus.FAILED
+                      and i.is_current)
+        if keys:
+            out[asset] = keys
+    return out
+
+
+def _cursor(raw: str | None) -> dict:
+    return json.loads(raw) if raw else {"after": 0, "code_versions": None}
+
+
+@sensor(name=SENSOR_NAME, minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
+        default_status=DefaultSensorStatus.RUNNING,
+        description="Marks stale every materialized partition that read content which has changed "
+                    "since (through every lookback window, transitively): a failed `up_to_date` "
+                    "check naming the changed asset, date and rows. Identical re-runs mark nothing.")
+def stale_partitions(context: SensorEvaluationContext):
+    state = _cursor(context.cursor)
+    graph = ReadGraph.from_asset_graph(context.repository_def.asset_graph)
+    records = context.instance.get_event_records(
+        EventRecordsFilter(DagsterEventType.ASSET_MATERIALIZATION, after_cursor=state["after"]),
+        limit=EVENTS_PER_TICK, ascending=True)
+    roots = content_roots(records)
+    current_versions = {k.to_user_string(): v for k, v in graph.code_versions.items()}
+    if state["code_versions"] is not None:
+        changed = [k for k in graph.code_versions
+                   if state["code_versions"].get(k.to_user_string()) not in (None, current_versions[k.to_user_string()])]
+        roots += code_version_roots(context.instance, graph, changed)
+    after = records[-1].storage_id if records else state["after"]
+    cursor = json.dumps({"after": after, "code_versions": current_versions})
+    stale = stale_closure(context.instance, graph, roots)
+    events = evaluations(context.instance, stale, roots)
+    if not events:
+        context.update_cursor(cursor)
+        return SkipReason(f"{len(records)} new materializations, {len(roots)} changed partitions, nothing stale")
+    context.log.info(f"{len(roots)} changed partitions make {len(events)} partitions stale")
+    return SensorResult(asset_events=events, cursor=cursor)
+
+
+REFRESH_JOB = "refresh_stale"
+
+
+def refresh_request(instance, assets: Iterable[AssetKey] | None = None):
+    """One backfill over the current stale set (None when nothing is stale)."""
+    from nba_backfill.ops.plan import build_stale_request
+    from nba_backfill.seasons import current_season
+
+    stale = {k.to_user_string(): v for k, v in current_stale(instance, assets).items()}
+    request, _skipped = build_stale_request(stale, all_partition_keys(), current_season())
+    if request is None:
+        return None
+    return dataclasses.replace(
+        request,
+        title=f"refresh stale {request.first_key}..{request.last_key}",
+        description=f"Re-materialize the {request.num_asset_partitions} stale asset-partitions "
+                    f"({request.first_key}..{request.last_key}); launched by the {REFRESH_JOB} job.",
+        tags={**request.tags, "nba_backfill/launched_by": REFRESH_JOB},
+    )
+
+
+@op(name="refresh_stale_partitions",
+    description="Submits one asset backfill re-materializing every stale partition (failed "
+                "`up_to_date`), in dependency order; does nothing when nothing is stale.")
+def refresh_stale_op(context) -> None:  # OpExecutionContext
+    from nba_backfill.ops.submit import submit_backfill
+
+    request = refresh_request(context.instance)
+    if request is None:
+        context.log.info("Nothing is stale: no backfill submitted.")
+        return
+    for item in request.partitions_by_assets:
+        context.log.info(f"{item.asset}: {', '.join(f'{a}..{b}' for a, b in item.ranges)} ({item.num_keys})")
+    backfill_id = submit_backfill(context.instance, context.repository_def.asset_graph, request)
+    context.log.info(f"Submitted backfill {backfill_id} ({request.num_asset_partitions} stale asset-partitions): "
+                     f"Overview > Backfills, /runs/b/{backfill_id}?tab=partitions")
+
+
+@job(name=REFRESH_JOB, executor_def=in_process_executor,
+     description="One action refreshes what a change reached: launch it (Launchpad > Launch Run) "
+                 "and it submits one backfill of every stale partition.")
+def refresh_stale():
+    refresh_stale_op()
