@@ -10,8 +10,9 @@ New date: on one instance, the history the date's lookback windows read (its sea
 to the day before, Phases 1–4; failed partitions re-launched once with
 `--only-missing-or-failed`) is backfilled first, untimed. Then the new date goes through Phases
 1–5 (scrapers … predictions) twice, each timed from launch to final status:
-- `job`: one run of the `nba_pipeline` job (every asset, in-process executor) for the date, as
-  the UI's Jobs > nba_pipeline > Materialize for one partition launches it; the reported figure;
+- `job`: one run of every asset for the date, as the UI's asset graph > select all > Materialize
+  for one partition launches it (Dagster's implicit asset job with an asset selection, in-process
+  executor); the reported figure;
 - `backfill`: the same date again as an asset backfill (`nba-backfill backfill --from D --to D`);
   the backfill daemon evaluates every 30 s and launches each layer only after its parents'
   partitions are materialized, so this path costs whole daemon ticks per layer (the
@@ -89,6 +90,9 @@ def new_date_part(base: Path, location: str, date: str | None, repeat: int) -> d
 
 
 REPOSITORY = """{ repositoriesOrError { ... on RepositoryConnection { nodes { name location { name } } } } }"""
+ASSET_KEYS = "{ assetNodes { assetKey { path } } }"
+ASSET_JOB = "__ASSET_JOB"
+"""Dagster's implicit job behind the UI's Materialize of selected assets."""
 LAUNCH_RUN = """
 mutation($params: ExecutionParams!) { launchRun(executionParams: $params) {
   __typename ... on LaunchRunSuccess { run { runId } }
@@ -100,18 +104,21 @@ query($id: ID!) { runOrError(runId: $id) { ... on Run { status startTime endTime
 """
 
 
-def job_run_measured(dev, date: str, job: str = "nba_pipeline", timeout: float = 900) -> dict:
-    """One run of `job` for partition `date`, launched over GraphQL; seconds to final status."""
+def job_run_measured(dev, date: str, timeout: float = 900) -> dict:
+    """One run of every asset for partition `date` (the implicit asset job with every asset
+    selected), launched over GraphQL; seconds to final status."""
     import time
 
     (repo,) = dev.graphql(REPOSITORY)["repositoriesOrError"]["nodes"]
+    assets = [{"path": n["assetKey"]["path"]} for n in dev.graphql(ASSET_KEYS)["assetNodes"]]
     params = {"selector": {"repositoryLocationName": repo["location"]["name"],
-                           "repositoryName": repo["name"], "jobName": job},
+                           "repositoryName": repo["name"], "jobName": ASSET_JOB,
+                           "assetSelection": assets},
               "executionMetadata": {"tags": [{"key": "dagster/partition", "value": date}]}}
     t0 = time.perf_counter()
     launched = dev.graphql(LAUNCH_RUN, {"params": params})["launchRun"]
     if launched["__typename"] != "LaunchRunSuccess":
-        raise RuntimeError(f"launching {job} for {date} failed: {launched}")
+        raise RuntimeError(f"launching every asset for {date} failed: {launched}")
     run_id = launched["run"]["runId"]
     while True:
         run = dev.graphql(RUN_STATUS, {"id": run_id})["runOrError"]

@@ -1,7 +1,7 @@
 """`nba-backfill`: headless backfill operations against a running Dagster (GraphQL).
 
     nba-backfill backfill --season 2023-24 | --from D1 --to D2 [--phases 1-4] [--assets A ...]
-                          [--only-missing-or-failed] [--dry-run]
+                          [--only-missing-or-failed] [--with-history] [--dry-run]
     nba-backfill status [ID] [--limit N] [--all]
     nba-backfill preflight [--season S | --from D1 --to D2]
     nba-backfill stale [--season S | --from D1 --to D2] [--assets A ...] [--launch]   (default: all dates)
@@ -73,6 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="leave out partitions already materialized with passing blocking checks; add the lake "
         "partitions that failed tables name for re-scraping",
     )
+    bf.add_argument(
+        "--with-history",
+        action="store_true",
+        help="add the earlier dates of the season that the range reads and that are not done "
+        "(without it such a range is refused, naming them)",
+    )
     bf.add_argument("--dry-run", action="store_true", help="print the plan, launch nothing")
 
     st = sub.add_parser("status", parents=[common], help="progress and failures of a backfill")
@@ -102,7 +108,9 @@ def _keys_or_default(args, all_keys: Sequence[str]) -> list[str]:
 
 
 def cmd_backfill(args, client: DagsterGraphQL) -> int:
-    from nba_backfill.ops.backfill import launch, plan_backfill
+    from nba_backfill.ops.backfill import ensure_history, launch, plan_backfill
+    from nba_backfill.ops.history import describe_missing
+    from nba_backfill.partitions import all_partition_keys
 
     request = plan_backfill(
         client,
@@ -126,12 +134,15 @@ def cmd_backfill(args, client: DagsterGraphQL) -> int:
         request = with_refetch(request, refetch, all_keys)
         for line in describe(refetch, all_keys):
             print(line, file=sys.stderr)
+    request, history = ensure_history(client, request, with_history=args.with_history)
     print(f"{request.title}: {len(request.asset_keys)} assets, {request.num_asset_partitions} "
           f"asset-partitions, {request.first_key}..{request.last_key}", file=sys.stderr)
     if args.dry_run:
         for item in request.partitions_by_assets:
             ranges = ", ".join(f"{a}..{b}" for a, b in item.ranges)
             print(f"  {item.asset}: {ranges} ({item.num_keys})")
+        for line in describe_missing(history, all_partition_keys()):
+            print(f"  history added by --with-history: {line}")
         return EXIT_OK
     backfill_id = launch(client, request)
     root = client.url.removesuffix("/graphql")

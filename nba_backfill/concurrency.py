@@ -26,7 +26,7 @@ docs/concurrency.md). `nba_backfill.definitions` calls it, so every process that
 location gets it: run workers, `dagster dev`, tests and benchmarks.
 
 Scope. The fix covers the in-process executor, the only executor of this project (the
-`Definitions` default and `nba_pipeline` both set `in_process_executor`;
+`Definitions` default and the `backfill` job both set `in_process_executor`;
 `nba_backfill_tests/test_concurrency.py` asserts that). Dagster's multiprocess executor has a
 second spin that this does not fix: its orchestration loop (`MultiprocessExecutor.execute`) never
 calls `sleep_til_ready()`, so it loops without sleeping while a step waits for a slot and no other

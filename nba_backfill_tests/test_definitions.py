@@ -169,7 +169,13 @@ def test_a_table_never_shares_a_run_with_a_table_it_reads(graph):
 
 
 def test_jobs_sensors_and_resources(defs):
-    assert defs.resolve_job_def("nba_pipeline") is not None
+    backfill = defs.resolve_job_def("backfill")  # the UI's backfill route: one op, no asset
+    assert [n.name for n in backfill.nodes] == ["plan_and_submit_backfill"]
+    assert not backfill.asset_layer.executable_asset_keys
+    config = backfill.nodes[0].definition.config_schema.as_field().config_type.fields
+    assert set(config) == {"start", "end", "season", "phases", "assets", "with_history",
+                           "only_missing_or_failed", "dry_run"}
+    assert {j.name for j in defs.jobs} & {"nba_pipeline"} == set()
     names = {s.name for s in defs.sensors}
     assert {"run_failure_alerts", "failed_check_alerts", "backfill_digests"} <= names
     assert set(defs.resources) >= {"io_manager", "warehouse", "lake", "nba_api", "notifier"}

@@ -171,7 +171,7 @@ def _resume(ws, phases: str, capsys) -> str:
 
     capsys.readouterr()
     args = Namespace(season=None, start=DAYS[0], end=DAYS[-1], phases=phases, assets=None,
-                     only_missing_or_failed=True, dry_run=False)
+                     only_missing_or_failed=True, with_history=False, dry_run=False)
     assert cmd_backfill(args, InProcessGraphQL(ws)) == 0
     out = capsys.readouterr()
     assert "Re-scraping" in out.err and f"{LAKE}/" in out.err, out.err  # the lake is re-targeted
