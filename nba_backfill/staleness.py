@@ -190,6 +190,12 @@ def code_version_roots(instance, graph: ReadGraph, assets: Iterable[AssetKey]) -
     return roots
 
 
+def _latest_code_version(instance, asset: AssetKey) -> str | None:
+    event = instance.get_latest_materialization_event(asset)
+    materialization = event.asset_materialization if event is not None else None
+    return (materialization.tags or {}).get(CODE_VERSION_TAG) if materialization is not None else None
+
+
 def evaluations(instance, stale: Mapping[tuple[AssetKey, str], str], roots: Iterable[Root] = ()) -> list[AssetCheckEvaluation]:
     """Failed `up_to_date` evaluations, each pointing at the partition's latest materialization."""
     checked = assets_with_up_to_date()
@@ -248,10 +254,15 @@ def stale_partitions(context: SensorEvaluationContext):
         limit=EVENTS_PER_TICK, ascending=True)
     roots = content_roots(records)
     current_versions = {k.to_user_string(): v for k, v in graph.code_versions.items()}
-    if state["code_versions"] is not None:
-        changed = [k for k in graph.code_versions
-                   if state["code_versions"].get(k.to_user_string()) not in (None, current_versions[k.to_user_string()])]
-        roots += code_version_roots(context.instance, graph, changed)
+    known = state["code_versions"] or {}
+    # an asset whose code version changed since the last tick, or (first tick) whose latest
+    # materialization was made by other code: check its partitions' recorded code versions
+    def before(key: AssetKey) -> str | None:
+        name = key.to_user_string()
+        return known[name] if name in known else _latest_code_version(context.instance, key)
+
+    changed = [k for k in graph.code_versions if before(k) not in (None, current_versions[k.to_user_string()])]
+    roots += code_version_roots(context.instance, graph, changed)
     after = records[-1].storage_id if records else state["after"]
     cursor = json.dumps({"after": after, "code_versions": current_versions})
     stale = stale_closure(context.instance, graph, roots)

@@ -155,7 +155,11 @@ def test_stale_after_a_code_version_bump_lists_and_relaunches(dev, first_backfil
     (dev.backfill_home / CODE_VERSION_OVERRIDES).write_text(json.dumps({"nba_raw/nbac_schedule": "2-test"}))
     dev.reload_location()
 
-    listed = nba(dev, "stale", "--from", DAY, "--to", DAY, "--limit", "500")
+    # the sensor `stale_partitions` marks them at its next tick
+    deadline = time.monotonic() + 120
+    while (listed := nba(dev, "stale", "--from", DAY, "--to", DAY, "--limit", "500")).returncode == 3:
+        assert time.monotonic() < deadline, "the stale_partitions sensor marked nothing within 120 s"
+        time.sleep(3)
     assert listed.returncode == 0, listed.stderr
     causes = {
         (line.split()[0], line.split()[1].rstrip(":")): line.split(":", 1)[1]
