@@ -4,6 +4,7 @@
                           [--only-missing-or-failed] [--with-history] [--dry-run]
     nba-backfill status [ID] [--limit N] [--all]
     nba-backfill preflight [--season S | --from D1 --to D2]
+    nba-backfill needs ASSET DATE [--direct] [--limit N]   (exit 1 when a needed partition is not ok)
     nba-backfill stale [--season S | --from D1 --to D2] [--assets A ...] [--launch]   (default: all dates)
 
 Every command takes `--url` (default $NBA_BACKFILL_DAGSTER_URL or http://127.0.0.1:3000/graphql).
@@ -95,6 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     sl.add_argument("--assets", nargs="+", help="only these assets (layer/table or table)")
     sl.add_argument("--launch", action="store_true", help="launch one backfill for them")
     sl.add_argument("--limit", type=int, default=100, help="stale partitions to list")
+
+    nd = sub.add_parser("needs", parents=[common], help="the upstream partitions one partition reads, and their state")
+    nd.add_argument("asset", help="layer/table (or a table name found in one layer only)")
+    nd.add_argument("date", help="the partition, YYYY-MM-DD")
+    nd.add_argument("--direct", action="store_true", help="only its own inputs (default: down to the scrapers)")
+    nd.add_argument("--limit", type=int, default=50, help="failed partitions to list with their causes")
     return parser
 
 
@@ -215,6 +222,16 @@ def cmd_stale(args, client: DagsterGraphQL, keys: Sequence[str], all_keys: Seque
     return EXIT_OK
 
 
+def cmd_needs(args, client: DagsterGraphQL, target, all_keys: Sequence[str]) -> int:
+    """What one partition reads (docs/needs.md); exit 0 only when every needed partition is ok."""
+    from nba_backfill.ops.needs import needs_report, render
+
+    graph, key, day = target
+    report = needs_report(client, graph, key, day, all_keys, transitive=not args.direct)
+    print(render(report, all_keys, args.limit))
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -234,6 +251,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "stale":  # default: every partition (the stale set is small)
             keys = resolve_keys(all_keys, season=args.season, start=args.start, end=args.end) \
                 if (args.season or args.start or args.end) else list(all_keys)
+        elif args.command == "needs":
+            from nba_backfill.ops.needs import asset_graph, resolve_date, resolve_target
+
+            resolve_date(args.date, all_keys)  # before loading the definitions
+            graph = asset_graph()
+            needs_target = (graph, *resolve_target(graph, args.asset, args.date, all_keys))
         if getattr(args, "limit", 1) < 1:
             raise BackfillInputError(f"--limit must be at least 1, got {args.limit}")
     except BackfillInputError as exc:
@@ -248,6 +271,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return cmd_status(args, client)
             if args.command == "preflight":
                 return cmd_preflight(args, client, keys)
+            if args.command == "needs":
+                return cmd_needs(args, client, needs_target, all_keys)
             return cmd_stale(args, client, keys, all_keys)
     except BackfillInputError as exc:
         print(f"nba-backfill {args.command}: error: {exc}", file=sys.stderr)
