@@ -302,6 +302,7 @@ def home_definitions():
     from nba_backfill.definitions import defs
     from nba_backfill.resources import build_resources
     from nba_backfill.resources.environment import backfill_home
+    from nba_backfill.staleness import stale_partitions
 
     assets = list(defs.assets or [])
     overrides_file = backfill_home() / CODE_VERSION_OVERRIDES
@@ -317,6 +318,7 @@ def home_definitions():
         assets=assets,
         asset_checks=list(defs.asset_checks or []),
         jobs=list(defs.jobs or []),
+        sensors=[stale_partitions],  # staleness is part of what the UI and CLI show
         resources=build_resources(),
         executor=in_process_executor,
     )
