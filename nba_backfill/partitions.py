@@ -1,6 +1,12 @@
-"""The one daily partitions definition, its lookback mappings and backfill policies.
+"""The daily partitions definitions, their lookback mappings and backfill policies.
 
-Partitions: one per in-season day (opener .. Finals end) of every season in `seasons.SEASONS`.
+Partitions: one per in-season day (opener .. Finals end) of every season in `seasons.SEASONS`,
+up to `last_day()`: the bundled data's last day in the offline local environment (nothing after
+it can be filled), the calendar's end (bounded by today, as Dagster does) in production.
+Phase 5 (predictions, SPEC: current season only) has its own definition with the same days from
+the current season's opener on (`PREDICTION_PARTITIONS`, `partitions_for`), so no past-season
+prediction partition exists. Both are built when this module is imported, so they follow the
+NBA_BACKFILL_ENV and NBA_BACKFILL_CURRENT_SEASON of the process that loads the code location.
 Off-season days are excluded with `DailyPartitionsDefinition(exclusions=...)` so a multi-season
 backfill does not pay Dagster bookkeeping for ~100 empty days a year. Consequence (measured in
 tests): a `TimeWindowPartitionMapping` offset counts *partitions*, i.e. in-season days, so a
@@ -19,9 +25,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dagster import BackfillPolicy, DailyPartitionsDefinition, TimeWindowPartitionMapping
+from dagster import AssetKey, BackfillPolicy, DailyPartitionsDefinition, TimeWindowPartitionMapping
 
-from nba_backfill.seasons import SEASONS, Season, parse_date, season_for_date
+from nba_backfill.environment import is_offline
+from nba_backfill.layers import PREDICTIONS
+from nba_backfill.seasons import (
+    OFFLINE_LAST_DAY,
+    SEASONS,
+    Season,
+    current_season,
+    parse_date,
+    season_for_date,
+)
 
 
 # Off-season months/day-ranges that hold no game in ANY season of the calendar, as cron
@@ -56,22 +71,50 @@ def _validated_crons() -> list[tuple[str, object]]:
     return list(_OFF_SEASON_CRONS)
 
 
-def _exclusions() -> list[str | dt.datetime]:
+def _exclusions(last: dt.date) -> list[str | dt.datetime]:
     crons = _validated_crons()
     singles = [
         dt.datetime(d.year, d.month, d.day)
         for d in _off_season_days()
-        if not any(matches(d) for _, matches in crons)
+        if d <= last and not any(matches(d) for _, matches in crons)
     ]
     return [cron for cron, _ in crons] + singles
 
 
-DAILY_PARTITIONS = DailyPartitionsDefinition(
-    start_date=SEASONS[0].opener.isoformat(),
-    end_date=(SEASONS[-1].finals_end + dt.timedelta(days=1)).isoformat(),
-    exclusions=_exclusions(),
-)
-"""One partition per in-season game date, key YYYY-MM-DD (US Eastern game date)."""
+def last_day() -> dt.date:
+    """The last day the partitions offer: the offline data's last day in the local environment,
+    the calendar's last Finals day in production (where Dagster also stops at today)."""
+    return OFFLINE_LAST_DAY if is_offline() else SEASONS[-1].finals_end
+
+
+def daily_partitions(start: dt.date) -> DailyPartitionsDefinition:
+    """One partition per in-season day from `start` to `last_day()` (the off-season excluded)."""
+    last = last_day()
+    if start > last:
+        raise ValueError(
+            f"partitions cannot start at {start} after their last day {last}"
+            + (" (the offline data ends there: set NBA_BACKFILL_CURRENT_SEASON to a season up to "
+               f"{season_for_date(last).label}, or run with NBA_BACKFILL_ENV=prod)" if is_offline() else "")
+        )
+    return DailyPartitionsDefinition(
+        start_date=start.isoformat(),
+        end_date=(last + dt.timedelta(days=1)).isoformat(),  # exclusive
+        exclusions=_exclusions(last),
+    )
+
+
+DAILY_PARTITIONS = daily_partitions(SEASONS[0].opener)
+"""One partition per in-season game date up to `last_day()`, key YYYY-MM-DD (US Eastern game
+date). Phases 1-4."""
+
+PREDICTION_PARTITIONS = daily_partitions(current_season().opener)
+"""Phase 5: the days of `DAILY_PARTITIONS` from the current season's opener on (same cadence and
+exclusions, so same-date and lookback mappings from Phase 4 line up key for key)."""
+
+
+def partitions_for(asset_key: AssetKey) -> DailyPartitionsDefinition:
+    """The partitions definition of a table asset (and its checks), by its layer."""
+    return PREDICTION_PARTITIONS if asset_key.path[0] == PREDICTIONS else DAILY_PARTITIONS
 
 
 # --- Backfill policies -----------------------------------------------------------------------

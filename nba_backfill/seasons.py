@@ -6,6 +6,10 @@ module may hard-code a season date. Dates are US Eastern game dates (the NBA's o
 Sources: NBA.com season schedules. 2020-21 was the shortened 72-game COVID season (opener
 2020-12-22, finals ended 2021-07-20). 2026-27 is provisional (opener announced, later dates
 estimated from the usual calendar) and is marked as such.
+
+The offline local environment (`NBA_BACKFILL_ENV` unset or `local`) replays the bundled data,
+which ends at `OFFLINE_LAST_DAY`: there the calendar's "today" is that day, so the current season
+is the bundled last season (2024-25) and the partitions end with it (`nba_backfill.partitions`).
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 from dataclasses import dataclass
+
+from nba_backfill.environment import is_offline
 
 BOOTSTRAP_DAYS = 14  # SPEC §0: days 0–13 after the opener are "bootstrap"
 
@@ -106,6 +112,11 @@ SEASONS: tuple[Season, ...] = (
 
 _BY_LABEL = {s.label: s for s in SEASONS}
 
+OFFLINE_LAST_DAY = _d("2025-04-13")
+"""Last game date of the bundled offline data (nba_backfill/source/data: the 2020-21..2024-25
+regular seasons, so 2024-25's last regular-season day). Checked against the parquet by
+`test_seasons`; the data is never loaded to find it."""
+
 
 def season_by_label(label: str) -> Season:
     """The season called `label` ("2023-24"); UnknownSeasonError names the known ones."""
@@ -140,16 +151,23 @@ def parse_date(value: str) -> dt.date:
         raise ValueError(f"bad date {value!r}: expected YYYY-MM-DD") from None
 
 
+def calendar_today() -> dt.date:
+    """Today, as far as the data goes: the offline data's last day in the local environment
+    (its clock stops there), the real date in production."""
+    return OFFLINE_LAST_DAY if is_offline() else dt.date.today()
+
+
 def current_season(today: dt.date | None = None) -> Season:
-    """The current season: NBA_BACKFILL_CURRENT_SEASON if set, else the one today falls in.
+    """The current season: NBA_BACKFILL_CURRENT_SEASON if set, else the one `today` (default
+    `calendar_today()`: the bundled last season offline, today's season in production) falls in.
 
     In the off-season the current season is the next one to open (or, past the calendar's
-    end, the last known season). Read at call time, never at import.
+    end, the last known season). Read at call time.
     """
     override = os.environ.get("NBA_BACKFILL_CURRENT_SEASON")
     if override:
         return season_by_label(override)
-    today = today or dt.date.today()
+    today = today or calendar_today()
     for season in SEASONS:
         if today <= season.finals_end:
             return season

@@ -214,6 +214,24 @@ def test_stale_request_skips_historical_predictions():
 
 
 CLOSED = "http://127.0.0.1:9/graphql"  # nothing listens: contacting it would exit 1, not 2
+AVAILABLE = ("2020-12-22..2025-04-13 (seasons 2020-21..2024-25; the offline data ends 2025-04-13, "
+             "NBA_BACKFILL_ENV=prod reads the live sources)")
+
+
+def test_offline_default_range_is_the_bundled_data(monkeypatch):
+    """No env var: the partitions end at the offline data's last day and the range that
+    preflight/stale default to is the bundled last season."""
+    monkeypatch.delenv("NBA_BACKFILL_CURRENT_SEASON", raising=False)
+    assert ALL_KEYS[-1] == "2025-04-13"
+    keys = cli._keys_or_default(cli.build_parser().parse_args(["preflight"]), ALL_KEYS)
+    assert (keys[0], keys[-1]) == ("2024-10-22", "2025-04-13")
+    assert resolve_keys(ALL_KEYS, season="2024-25") == keys
+    with pytest.raises(BackfillInputError) as exc:
+        resolve_keys(ALL_KEYS, season="2025-26")
+    assert str(exc.value) == f"--season 2025-26 has no partitions (it opens 2025-10-21); the partitions are {AVAILABLE}"
+    monkeypatch.setenv("NBA_BACKFILL_ENV", "prod")  # production ranges name no offline data
+    with pytest.raises(BackfillInputError, match=r"outside the partitions 2020-12-22..2025-04-13 \(seasons 2020-21..2024-25\)$"):
+        resolve_keys(ALL_KEYS, start="2025-04-01", end="2025-04-30")
 
 
 @pytest.mark.parametrize(
@@ -227,6 +245,12 @@ CLOSED = "http://127.0.0.1:9/graphql"  # nothing listens: contacting it would ex
         (["backfill", "--season", "2023-24", "--from", "2023-11-01", "--to", "2023-11-02"], "not both"),
         (["preflight", "--from", "2024-07-01", "--to", "2024-07-31"], "no in-season day"),
         (["stale", "--season", "2030-31"], "unknown season '2030-31'"),
+        # the offline default ends with the bundled data: later seasons and dates are refused,
+        # naming what is available (also with --dry-run)
+        (["backfill", "--season", "2025-26", "--dry-run"], f"has no partitions (it opens 2025-10-21); the partitions are {AVAILABLE}"),
+        (["backfill", "--from", "2025-04-10", "--to", "2025-04-20", "--dry-run"], f"outside the partitions {AVAILABLE}"),
+        (["preflight", "--season", "2025-26"], f"the partitions are {AVAILABLE}"),
+        (["stale", "--from", "2025-05-01", "--to", "2025-05-02"], f"outside the partitions {AVAILABLE}"),
         (["status", "--limit", "0"], "--limit must be at least 1"),
     ],
 )

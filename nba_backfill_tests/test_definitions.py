@@ -64,10 +64,16 @@ def test_every_layer_has_its_tables(graph):
 
 
 def test_every_asset_is_daily_partitioned_with_a_backfill_policy(graph):
+    """Phases 1-4 on DAILY_PARTITIONS; Phase 5 (current season only) on PREDICTION_PARTITIONS."""
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
-        assert node.partitions_def == partitions.DAILY_PARTITIONS, key
+        expected = partitions.PREDICTION_PARTITIONS if key.path[0] == "nba_predictions" else partitions.DAILY_PARTITIONS
+        assert node.partitions_def == expected, key
         assert node.backfill_policy is not None, key
+    partitioned_checks = [k for k in graph.asset_check_keys if graph.get(k).partitions_def is not None]
+    assert any(k.asset_key.path[0] == "nba_predictions" for k in partitioned_checks)
+    for check_key in partitioned_checks:  # a per-date check has its asset's partitions
+        assert graph.get(check_key).partitions_def == graph.get(check_key.asset_key).partitions_def, check_key
 
 
 def _mapping(graph, child, parent):

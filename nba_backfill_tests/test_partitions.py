@@ -1,12 +1,15 @@
 import datetime as dt
+import os
+import subprocess
+import sys
 
 import pytest
-from dagster import TimeWindowPartitionMapping
+from dagster import AssetKey, TimeWindowPartitionMapping
 
 from nba_backfill import partitions
 from nba_backfill.guards import upstream_window
 from nba_backfill.partitions import DAILY_PARTITIONS, partition_keys_between, season_keys
-from nba_backfill.seasons import SEASONS, season_by_label
+from nba_backfill.seasons import OFFLINE_LAST_DAY, SEASONS, current_season, season_by_label
 
 
 @pytest.fixture(scope="module")
@@ -75,3 +78,62 @@ def test_exclusions_are_exactly_the_off_season(keys):
             day += dt.timedelta(days=1)
     assert set(keys) == {k for k in in_season if k <= keys[-1]}
     assert len(DAILY_PARTITIONS.exclusions) < 200  # crons + single days, not ~700 single days
+
+
+def test_offline_partitions_end_at_the_bundled_data_last_day(keys, monkeypatch):
+    """The offline default offers only what it can fill: nothing after the bundled data's last
+    day (2024-25's last regular-season day), whatever today is; production keeps the calendar."""
+    assert keys[-1] == OFFLINE_LAST_DAY.isoformat() == "2025-04-13"
+    assert not any(k > "2025-04-13" for k in keys)
+    monkeypatch.setenv("NBA_BACKFILL_ENV", "prod")
+    assert partitions.last_day() == SEASONS[-1].finals_end
+    prod = partitions.daily_partitions(SEASONS[0].opener).get_partition_keys(
+        current_time=dt.datetime(2026, 1, 15, 12)
+    )
+    assert prod[-1] == "2026-01-14" and "2025-10-21" in prod  # to today, 2025-26 included
+
+
+def test_prediction_partitions_are_the_current_season_days(keys):
+    pred = partitions.PREDICTION_PARTITIONS.get_partition_keys()
+    assert pred == keys[keys.index("2024-10-22"):]  # the offline default's current season: 2024-25
+    assert partitions.partitions_for(AssetKey(["nba_predictions", "player_prop_predictions"])) is (
+        partitions.PREDICTION_PARTITIONS
+    )
+    assert partitions.partitions_for(AssetKey(["nba_precompute", "ml_feature_store_v2"])) is DAILY_PARTITIONS
+
+
+def test_prediction_windows_map_like_phase_4(keys):
+    """A Phase 5 date reads the same upstream dates through a lookback as a Phase 4 date would,
+    also across the off-season before the opener (offsets count in-season days in both)."""
+    index = {k: i for i, k in enumerate(keys)}
+    for day in ("2024-10-22", "2024-10-25", "2025-01-10"):
+        for mapping in (partitions.ROLLING_60_DAYS, TimeWindowPartitionMapping()):
+            got = mapping.get_upstream_mapped_partitions_result_for_partitions(
+                partitions.PREDICTION_PARTITIONS.subset_with_partition_keys([day]),
+                partitions.PREDICTION_PARTITIONS,
+                DAILY_PARTITIONS,
+            ).partitions_subset.get_partition_keys()
+            assert list(got) == upstream_window(keys, index, day, mapping), (day, mapping)
+
+
+def _import_calendar(**env_vars) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in {"NBA_BACKFILL_ENV", "NBA_BACKFILL_CURRENT_SEASON"}}
+    code = ("from nba_backfill.partitions import DAILY_PARTITIONS as D, PREDICTION_PARTITIONS as P\n"
+            "print(D.get_partition_keys()[-1], P.get_partition_keys()[0])")
+    return subprocess.run([sys.executable, "-c", code], env={**env, **env_vars}, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_the_code_location_builds_its_calendar_from_the_environment(monkeypatch):
+    """What a code server gets: the partitions follow NBA_BACKFILL_ENV and
+    NBA_BACKFILL_CURRENT_SEASON of the process that imports them."""
+    assert _import_calendar().stdout.split() == ["2025-04-13", "2024-10-22"]
+    assert _import_calendar(NBA_BACKFILL_CURRENT_SEASON="2023-24").stdout.split() == ["2025-04-13", "2023-10-24"]
+    monkeypatch.setenv("NBA_BACKFILL_ENV", "prod")
+    to_today = partitions.daily_partitions(SEASONS[0].opener).get_partition_keys()[-1]
+    assert _import_calendar(NBA_BACKFILL_ENV="prod").stdout.split() == [
+        to_today, current_season(dt.date.today()).opener.isoformat()
+    ]
+    beyond = _import_calendar(NBA_BACKFILL_CURRENT_SEASON="2025-26")
+    assert beyond.returncode != 0
+    assert "offline data ends there: set NBA_BACKFILL_CURRENT_SEASON to a season up to 2024-25" in beyond.stderr

@@ -3,11 +3,14 @@
 import datetime as dt
 
 import pytest
+from dagster import TimeWindowPartitionMapping
 
+from nba_backfill import partitions
 from nba_backfill.assets import predictions
 from nba_backfill.assets.precompute.inputs import float_list
 from nba_backfill.assets.predictions import systems
 from nba_backfill.checks import predictions as checks
+from nba_backfill.seasons import current_season
 from nba_backfill_tests.test_precompute_fixtures import WINDOW, chain, check_results, logs, run, table
 
 FEATURES = {"points_avg_last_5": 20.0, "points_avg_last_10": 18.0, "points_avg_season": 16.0,
@@ -97,13 +100,34 @@ def test_predictions_for_the_current_season(monkeypatch):
     assert mae["ensemble_v1"] <= max(mae[s] for s in systems.ENSEMBLE_WEIGHTS)
 
 
+def test_predictions_partitions_start_at_the_current_season_opener():
+    """SPEC: Phase 5 for the current season only — no earlier prediction partition exists (the
+    offline default's current season is the bundled last one, 2024-25), while Phase 4 keeps every
+    season and maps onto it date for date."""
+    (asset,) = predictions.assets
+    keys = asset.partitions_def.get_partition_keys()
+    assert asset.partitions_def == partitions.PREDICTION_PARTITIONS
+    assert keys[0] == current_season().opener.isoformat() == "2024-10-22"
+    assert keys[-1] == partitions.DAILY_PARTITIONS.get_partition_keys()[-1]
+    assert not asset.partitions_def.has_partition_key("2024-06-17")  # 2023-24's Finals
+    daily = partitions.DAILY_PARTITIONS.get_partition_keys()
+    assert keys == daily[daily.index(keys[0]):]
+    mlfs = partitions.DAILY_PARTITIONS
+    same_date = TimeWindowPartitionMapping()
+    down = same_date.get_downstream_partitions_for_partitions(
+        mlfs.subset_with_partition_keys(["2024-06-17", "2024-10-22", "2025-01-10"]), mlfs, asset.partitions_def
+    )
+    assert list(down.get_partition_keys()) == ["2024-10-22", "2025-01-10"]
+
+
 def test_other_seasons_get_no_predictions(monkeypatch):
+    """Should the current season move on while a process runs, a prediction date outside it
+    writes nothing and says why."""
     monkeypatch.setenv("NBA_BACKFILL_CURRENT_SEASON", "2025-26")
     built = chain()
     result = run(predictions.assets, built.all_assets, built.db, built.instance, "2024-11-20", "2024-11-20")
     assert result.success
     materialization = result.get_asset_materialization_events()[0].event_specific_data.materialization
-    note = materialization.metadata["skipped_partitions"].value
-    assert "not the current season 2025-26" in note["2024-11-20"]
+    assert "not the current season 2025-26" in materialization.metadata["skipped"].value
     preds = table(built.db, "nba_predictions.player_prop_predictions")
     assert (preds["game_date"] == dt.date(2024, 11, 20)).sum() == 0

@@ -73,3 +73,33 @@ def test_calendar_rejects_out_of_order_dates():
 def test_bad_date_is_named():
     with pytest.raises(ValueError, match="bad date '2024-13-01'"):
         seasons.parse_date("2024-13-01")
+
+
+def test_offline_last_day_is_the_bundled_data_last_game_date():
+    """The constant the offline calendar ends at is the parquet's true last game date, of its
+    last season (the data is read here, never at import)."""
+    import pandas as pd
+
+    from nba_backfill.source.data_store import PARQUET_PATH
+
+    logs = pd.read_parquet(PARQUET_PATH, columns=["GAME_DATE", "SEASON_LABEL"])
+    assert seasons.OFFLINE_LAST_DAY == dt.date.fromisoformat(str(logs["GAME_DATE"].max())[:10])
+    assert season_for_date(seasons.OFFLINE_LAST_DAY).label == logs["SEASON_LABEL"].max() == "2024-25"
+
+
+def test_current_season_offline_is_the_bundled_last_season(monkeypatch):
+    monkeypatch.delenv("NBA_BACKFILL_CURRENT_SEASON", raising=False)
+    monkeypatch.delenv("NBA_BACKFILL_ENV", raising=False)
+    assert seasons.calendar_today() == seasons.OFFLINE_LAST_DAY
+    assert current_season().label == "2024-25"
+    monkeypatch.setenv("NBA_BACKFILL_ENV", "local")
+    assert current_season().label == "2024-25"
+    monkeypatch.setenv("NBA_BACKFILL_CURRENT_SEASON", "2023-24")  # the override still wins
+    assert current_season().label == "2023-24"
+
+
+def test_current_season_in_production_follows_today(monkeypatch):
+    monkeypatch.delenv("NBA_BACKFILL_CURRENT_SEASON", raising=False)
+    monkeypatch.setenv("NBA_BACKFILL_ENV", "prod")
+    assert seasons.calendar_today() == dt.date.today()
+    assert current_season() == current_season(dt.date.today())

@@ -28,7 +28,7 @@ from dagster import (
 
 from nba_backfill.compat import AssetCheckEvaluationTargetMaterializationData, AssetRecordsFilter
 
-from nba_backfill.partitions import DAILY_PARTITIONS
+from nba_backfill.partitions import partitions_for
 
 SAMPLE_SIZE = 10
 
@@ -84,7 +84,7 @@ def check_spec(
             asset=asset_key,
             description=description,
             blocking=blocking,
-            partitions_def=DAILY_PARTITIONS,
+            partitions_def=partitions_for(asset_key),
         )
     )
 

@@ -13,8 +13,16 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from nba_backfill.environment import is_offline
 from nba_backfill.layers import ANALYTICS, LAKE, PRECOMPUTE, PREDICTIONS, RAW
-from nba_backfill.seasons import Season, UnknownSeasonError, parse_date, season_by_label, season_for_date
+from nba_backfill.seasons import (
+    OFFLINE_LAST_DAY,
+    Season,
+    UnknownSeasonError,
+    parse_date,
+    season_by_label,
+    season_for_date,
+)
 
 PHASE_LAYERS: dict[int, str] = {1: LAKE, 2: RAW, 3: ANALYTICS, 4: PRECOMPUTE, 5: PREDICTIONS}
 """Phase number -> asset layer (the first element of every asset key)."""
@@ -130,6 +138,19 @@ def phase_of(asset_key: str) -> int | None:
     return LAYER_PHASES.get(asset_key.split("/", 1)[0])
 
 
+def available_range(all_keys: Sequence[str]) -> str:
+    """What the partitions offer, for error messages: "2020-12-22..2025-04-13 (seasons
+    2020-21..2024-25; the offline data ends 2025-04-13)"."""
+    first, last = all_keys[0], all_keys[-1]
+    labels = [s.label if (s := season_for_date(k)) else k for k in (first, last)]
+    offline = (
+        f"; the offline data ends {last}, NBA_BACKFILL_ENV=prod reads the live sources"
+        if is_offline() and last == OFFLINE_LAST_DAY.isoformat()
+        else ""
+    )
+    return f"{first}..{last} (seasons {labels[0]}..{labels[1]}{offline})"
+
+
 def resolve_keys(
     all_keys: Sequence[str],
     *,
@@ -139,8 +160,9 @@ def resolve_keys(
 ) -> list[str]:
     """Partition keys selected by `--season S` or `--from D1 --to D2` (inclusive, in-season days).
 
-    Errors: both or neither given, unknown season, a season without partitions yet, bad or
-    reversed dates, dates outside the partitions, or a range holding no in-season day.
+    Errors: both or neither given, unknown season, a season without partitions (not started, or
+    after the offline data's last day), bad or reversed dates, dates outside the partitions, or a
+    range holding no in-season day. Range errors name the available range.
     """
     if not all_keys:
         raise BackfillInputError("the partitions definition has no partition keys")
@@ -154,8 +176,8 @@ def resolve_keys(
         keys = [k for k in all_keys if found.contains(dt.date.fromisoformat(k))]
         if not keys:
             raise BackfillInputError(
-                f"--season {season}: no partitions yet (opener {found.opener}; partitions end "
-                f"{all_keys[-1]})"
+                f"--season {season} has no partitions (it opens {found.opener}); the partitions "
+                f"are {available_range(all_keys)}"
             )
         return keys
     if not start or not end:
@@ -169,7 +191,7 @@ def resolve_keys(
     first, last = all_keys[0], all_keys[-1]
     if a < dt.date.fromisoformat(first) or b > dt.date.fromisoformat(last):
         raise BackfillInputError(
-            f"--from {start} --to {end} is outside the partitions {first}..{last}"
+            f"--from {start} --to {end} is outside the partitions {available_range(all_keys)}"
         )
     keys = [k for k in all_keys if start <= k <= end]
     if not keys:
@@ -303,7 +325,9 @@ def build_stale_request(
     """One backfill re-materializing the stale partitions of every asset.
 
     Returns (request or None, skipped): stale phase-5 partitions outside the current season are
-    not re-run (historical backfills never trigger predictions) and come back in `skipped`.
+    not re-run (historical backfills never trigger predictions) and come back in `skipped`. Phase 5
+    has partitions from the current season's opener only, so this happens only when the current
+    season moved on after the code location loaded them.
     """
     per_asset: list[AssetRanges] = []
     skipped: dict[str, list[str]] = {}

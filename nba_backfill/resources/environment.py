@@ -1,4 +1,5 @@
-"""The one environment switch: NBA_BACKFILL_ENV = local (default) | prod.
+"""The resources of the one environment switch, NBA_BACKFILL_ENV = local (default) | prod
+(read by `nba_backfill.environment.current_environment`).
 
 `build_resources()` returns the same keys in every environment:
 - `io_manager`: table assets (DuckDB file locally, BigQuery in prod), schema/dataset = key prefix;
@@ -16,19 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from nba_backfill.alerts.notifiers import notifier_resource
+from nba_backfill.environment import current_environment
 from nba_backfill.resources.lake import LocalLake
 from nba_backfill.resources.nba_api import NbaApiClient
 from nba_backfill.resources.warehouse import DuckDBWarehouse, NbaDuckDBIOManager
 
-ENVIRONMENTS = ("local", "prod")
 RESOURCE_KEYS = ("io_manager", "warehouse", "lake", "nba_api", "notifier")
-
-
-def current_environment() -> str:
-    env = os.environ.get("NBA_BACKFILL_ENV", "local").strip() or "local"
-    if env not in ENVIRONMENTS:
-        raise ValueError(f"NBA_BACKFILL_ENV must be one of {ENVIRONMENTS}, got {env!r}")
-    return env
 
 
 def backfill_home() -> Path:

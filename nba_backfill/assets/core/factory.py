@@ -50,7 +50,7 @@ from nba_backfill.compat import step_execution_context
 from nba_backfill.data_versions import apply_partition_data_versions, materialization_tags
 from nba_backfill.guards import blocked_partitions, stale_inputs, unmaterialized_inputs
 from nba_backfill.layers import PHASE_OF_LAYER
-from nba_backfill.partitions import DAILY_PARTITIONS, table_backfill_policy
+from nba_backfill.partitions import partitions_for, table_backfill_policy
 from nba_backfill.resources.range_write import write_range
 from nba_backfill.resources.warehouse import partition_expr
 
@@ -130,7 +130,7 @@ def build_table_asset(spec: TableSpec, stage: int) -> AssetsDefinition:
         deps=list(spec.deps),
         description=_description(spec),
         group_name=spec.layer,
-        partitions_def=DAILY_PARTITIONS,
+        partitions_def=partitions_for(spec.key),
         backfill_policy=table_backfill_policy(stage),
         pool=WAREHOUSE_POOL,
         io_manager_key="io_manager",

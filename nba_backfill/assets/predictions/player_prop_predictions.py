@@ -5,9 +5,12 @@ similarity_balanced_v1, ensemble_v1), for the MLFS players of the date that pass
 gate (BACKFILL mode: feature quality ≥ 70, matchup quality ≥ 50, zero required defaults; the
 placeholder rows of bootstrap days never pass).
 
-Current season only: a date outside `seasons.current_season()` (NBA_BACKFILL_CURRENT_SEASON, else
-today's season) writes no rows and is listed with the reason under `skipped_partitions` in the
-materialization metadata; its checks pass as not applicable.
+Current season only: the asset's partitions (`partitions.PREDICTION_PARTITIONS`) start at the
+opener of `seasons.current_season()` (NBA_BACKFILL_CURRENT_SEASON, else the bundled last season
+offline and today's season in production), so no past-season partition exists. Should the current
+season move on while a process runs (a new season opens, the variable changes), a date outside it
+writes no rows and is listed with the reason under `skipped_partitions` in the materialization
+metadata; its checks pass as not applicable.
 
 Lines: no prop-line source is scraped, so current_points_line is NULL, has_prop_line FALSE and
 the recommendation is NO_LINE; predicted_points is still produced. With a line the SPEC rule
