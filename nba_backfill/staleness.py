@@ -24,7 +24,9 @@ backfill.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
+import warnings
 from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -60,6 +62,9 @@ EVENTS_PER_TICK = 5_000
 CODE_VERSION_TAG = "dagster/code_version"
 
 
+_GRAPHS: dict[int, tuple] = {}
+
+
 @dataclass(frozen=True)
 class Root:
     """A partition whose content changed (or whose code version changed)."""
@@ -91,16 +96,38 @@ class ReadGraph:
 
     def __post_init__(self) -> None:
         self.index = {k: i for i, k in enumerate(self.all_keys)}
+        # per key index: the index range of its season (windows never cross a season start)
+        self.season_span: list[tuple[int, int]] = []
+        start = 0
+        labels = [getattr(season_for_date(k), "label", None) for k in self.all_keys]
+        for i in range(1, len(labels) + 1):
+            if i == len(labels) or labels[i] != labels[start]:
+                self.season_span.extend([(start, i - 1)] * (i - start))
+                start = i
 
     @classmethod
     def from_asset_graph(cls, asset_graph) -> "ReadGraph":
+        """Built once per asset graph and day (a sensor tick reuses its code location's)."""
+        cached = _GRAPHS.get(id(asset_graph))
+        if cached is not None and cached[0] is asset_graph and cached[1] == dt.date.today():
+            return cached[2]
+        graph = cls._build(asset_graph)
+        _GRAPHS.clear()
+        _GRAPHS[id(asset_graph)] = (asset_graph, dt.date.today(), graph)
+        return graph
+
+    @classmethod
+    def _build(cls, asset_graph) -> "ReadGraph":
         children: dict[AssetKey, list[Edge]] = defaultdict(list)
         keys: dict[AssetKey, frozenset[str]] = {}
         versions: dict[AssetKey, str | None] = {}
+        by_def: dict[int, frozenset[str]] = {}
         for node in asset_graph.asset_nodes:
             if not node.is_partitioned:
                 continue
-            keys[node.key] = frozenset(node.partitions_def.get_partition_keys())
+            if id(node.partitions_def) not in by_def:
+                by_def[id(node.partitions_def)] = frozenset(node.partitions_def.get_partition_keys())
+            keys[node.key] = by_def[id(node.partitions_def)]
             versions[node.key] = node.code_version
             for parent in node.parent_keys:
                 mapping = asset_graph.get_partition_mapping(node.key, parent)
@@ -116,12 +143,12 @@ class ReadGraph:
         i = self.index.get(partition)
         if i is None:
             return
-        season = season_for_date(partition)
+        first, last = self.season_span[i]
         for edge in self.children.get(asset, ()):
             own = self.keys.get(edge.child, frozenset())
-            for j in range(max(0, i - edge.end_offset), min(len(self.all_keys) - 1, i - edge.start_offset) + 1):
+            for j in range(max(first, i - edge.end_offset), min(last, i - edge.start_offset) + 1):
                 key = self.all_keys[j]
-                if key in own and season_for_date(key) == season and (edge.child, key) != (asset, partition):
+                if key in own and (edge.child, key) != (asset, partition):
                     yield edge.child, key
 
 
@@ -237,6 +264,20 @@ def current_stale(instance, assets: Iterable[AssetKey] | None = None) -> dict[As
     return out
 
 
+def new_materializations(instance, after: int) -> list:
+    """Materialization records of every asset after storage id `after`, oldest first.
+
+    `fetch_materializations` reads one asset at a time; one event-log query in storage order
+    over all assets is what a cursor needs. `get_event_records` still does that in Dagster 1.13
+    (pinned); its deprecation notice is silenced here only."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", UserWarning)
+        return list(instance.get_event_records(
+            EventRecordsFilter(DagsterEventType.ASSET_MATERIALIZATION, after_cursor=after),
+            limit=EVENTS_PER_TICK, ascending=True))
+
+
 def _cursor(raw: str | None) -> dict:
     return json.loads(raw) if raw else {"after": 0, "code_versions": None}
 
@@ -249,9 +290,7 @@ def _cursor(raw: str | None) -> dict:
 def stale_partitions(context: SensorEvaluationContext):
     state = _cursor(context.cursor)
     graph = ReadGraph.from_asset_graph(context.repository_def.asset_graph)
-    records = context.instance.get_event_records(
-        EventRecordsFilter(DagsterEventType.ASSET_MATERIALIZATION, after_cursor=state["after"]),
-        limit=EVENTS_PER_TICK, ascending=True)
+    records = new_materializations(context.instance, state["after"])
     roots = content_roots(records)
     current_versions = {k.to_user_string(): v for k, v in graph.code_versions.items()}
     known = state["code_versions"] or {}

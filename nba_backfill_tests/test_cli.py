@@ -178,4 +178,7 @@ def test_stale_after_a_code_version_bump_lists_and_relaunches(dev, first_backfil
     selection = dev.graphql(BACKFILL, {"id": backfill_id})["partitionBackfillOrError"]["assetSelection"]
     assert {"/".join(p["path"]) for p in selection} == {asset for asset, _ in causes}
     assert targeted(dev, backfill_id, "nba_raw/nbac_schedule") == [(DAY, DAY)]
-    assert "0 stale partitions" in nba(dev, "stale", "--from", DAY, "--to", DAY).stdout
+    fresh = nba(dev, "stale", "--from", DAY, "--to", DAY)
+    assert fresh.returncode == 3 and "0 stale partitions" in fresh.stdout  # 3: nothing is stale
+    nothing = nba(dev, "stale", "--launch")
+    assert (nothing.returncode, nothing.stdout) == (3, "")  # scripts get the id or nothing

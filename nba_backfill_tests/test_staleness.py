@@ -1,20 +1,21 @@
 """Content-true staleness through the backfill daemon's own iteration (issue: stale means the data
 changed; one action refreshes exactly what a change touched).
 
-Eight opening days of 2023-24, Phases 1-4. Then:
+The first 16 days of 2023-24 (through the first day after Phase 4's bootstrap), Phases 1-4. Then:
 1. an identical re-scrape and re-parse of one date marks nothing stale — neither the project's
    `up_to_date` check nor Dagster's own per-partition staleness;
-2. a stat correction of one player in one game of that date, re-scraped: exactly the partitions
+2. a points correction of one player in one game of that date (the offline source's `correction`
+   fault), re-scraped: exactly the partitions
    that read that date (through every window, transitively) become stale, each naming the
    changed asset, date and rows;
 3. one refresh backfill over the stale set makes everything fresh again; every partition outside
-   the stale set is byte-identical to before, and the corrected value reaches the rolling stats.
+   the stale set is byte-identical to before, and the corrected value reaches the rolling stats
+   of player_daily_cache (and from there ml_feature_store_v2).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 
 import duckdb
@@ -22,7 +23,7 @@ import pandas as pd
 import pytest
 from dagster import AssetKey, build_sensor_context
 
-from nba_backfill.layers import ANALYTICS, PRECOMPUTE, RAW
+from nba_backfill.layers import ANALYTICS, LAKE, PRECOMPUTE, RAW
 from nba_backfill.ops.plan import build_backfill_request
 from nba_backfill.partitions import DAILY_PARTITIONS, season_keys
 from nba_backfill.seasons import season_by_label
@@ -36,8 +37,9 @@ from nba_backfill_tests.dagster_harness import (
 )
 
 SEASON = "2023-24"
-DAYS = season_keys(season_by_label(SEASON))[:8]
+DAYS = season_keys(season_by_label(SEASON))[:16]  # through the first Phase 4 day after bootstrap
 DAY = DAYS[2]  # 2023-10-26
+GAME, PLAYER, LOOKUP = "0022300076", 201142, "kevindurant"  # 39 points at LAL; plays again in DAYS
 SCHEMAS = (RAW, ANALYTICS, PRECOMPUTE)
 
 
@@ -91,18 +93,22 @@ def dagster_stale(ws, keys) -> list[tuple[str, str]]:
     return [(k.to_user_string(), p) for k in tables for p in keys if resolver.get_status(k, p).value == "STALE"]
 
 
-def _correct_one_stat(home: Path, day: str) -> tuple[int, str]:
-    """A stat correction at the source: one player's fouls in one game of `day` change by one
-    (the offline source answers every request from the bundled logs; the landed object is what a
-    re-scrape of the corrected source returns). Returns (player id, game id)."""
-    path = sorted((home / "lake" / "nba-com" / "player-boxscores" / day).glob("*.json"))[0]
-    body = json.loads(path.read_text())
-    rows = body["resultSets"][0]
-    headers = rows["headers"]
-    row = rows["rowSet"][0]
-    row[headers.index("PF")] += 1
-    path.write_text(json.dumps(body, separators=(",", ":")))
-    return row[headers.index("PLAYER_ID")], row[headers.index("GAME_ID")]
+def _correct_points(home: Path) -> None:
+    """A stat correction at the source, as `python -m nba_backfill.source correct` adds it: the
+    player gets 2 more points in that game, for every endpoint, from now on."""
+    from nba_backfill.source.__main__ import main as source_main
+
+    assert source_main(["correct", "--home", str(home), "--game", GAME, "--player", str(PLAYER),
+                        "--stat", "pts", "--delta", "2"]) == 0
+
+
+def _pdc_points(home: Path) -> pd.DataFrame:
+    """The player's rolling points in player_daily_cache after the corrected game, by date."""
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as conn:
+        return conn.execute(
+            "select cast(cache_date as varchar) as day, points_avg_last_5, points_avg_season "
+            "from nba_precompute.player_daily_cache where player_lookup = ? and cache_date > ? order by 1",
+            [LOOKUP, DAY]).df()
 
 
 @pytest.fixture
@@ -129,21 +135,37 @@ def test_identical_rerun_marks_nothing_and_a_correction_marks_exactly_its_reader
         assert dagster_stale(ws, DAYS) == []
         assert partition_checksums(home) == before
 
-        # 2. a correction of one player's stat, re-parsed: its readers are stale, nothing else
-        player, game = _correct_one_stat(home, DAY)
-        changed_raw = f"{RAW}/nbac_player_boxscore"
-        assert run_backfill(ws, _launch(ws, "2", [DAY], [changed_raw])).status.value == "COMPLETED_SUCCESS"
+        # 2. a correction of one player's points at the source, re-scraped: exactly what reads
+        #    the changed lake partitions of that date is stale, nothing else
+        _correct_points(home)
+        rescrape = run_backfill(ws, _launch(ws, "1", [DAY]))
+        assert rescrape.status.value == "COMPLETED_SUCCESS"
         cursor = _tick(instance, repo, cursor)
+        changed = _changed_lake(instance, DAY)
+        assert f"{LAKE}/nbac_player_boxscore" in changed and f"{LAKE}/nbac_schedule" in changed
         stale = {k.to_user_string(): set(v) for k, v in current_stale(instance).items()}
-        expected = _readers_closure(graph, AssetKey.from_user_string(changed_raw), DAY)
+        expected: dict[str, set[str]] = {}
+        for lake in changed:
+            for asset, keys in _readers_closure(graph, AssetKey.from_user_string(lake), DAY).items():
+                expected.setdefault(asset, set()).update(keys)
         assert stale == expected
         assert stale[f"{ANALYTICS}/player_game_summary"] == {DAY}
-        assert all(min(keys) >= DAY for keys in stale.values())
-        assert stale[f"{PRECOMPUTE}/ml_feature_store_v2"] == {d for d in DAYS if d > DAY} | {DAY}
-        # Dagster's own "Unsynced" agrees on the first hop: the same-date readers of the change
-        assert (f"{ANALYTICS}/player_game_summary", DAY) in dagster_stale(ws, [DAY])
+        # before the change only the readers of a forward window (the schedule ahead of D) are stale
+        # (upcoming_*_game_context reads the schedule up to 7 days ahead, and what reads it)
+        earlier = {a for a, keys in stale.items() if min(keys) < DAY}
+        assert f"{ANALYTICS}/upcoming_team_game_context" in earlier
+        assert not {a for a in earlier if a.startswith(RAW) or a.endswith("_game_summary")}, earlier
+        for asset in earlier:
+            for day in sorted(k for k in stale[asset] if k < DAY):
+                assert "_game_context [" in _cause(instance, asset, day) or asset.endswith("_game_context"), (asset, day)
+        assert {a for a in stale if a.startswith(RAW)} >= {f"{RAW}/nbac_player_boxscore", f"{RAW}/nbac_schedule"}
+        for table in ("player_shot_zone_analysis", "player_daily_cache", "ml_feature_store_v2"):
+            assert {d for d in DAYS if d > DAY} <= stale[f"{PRECOMPUTE}/{table}"], table  # windows holding DAY
+        # Dagster's own "Unsynced" agrees on the first hop: the readers of the re-scraped lake
+        assert (f"{RAW}/nbac_player_boxscore", DAY) in dagster_stale(ws, [DAY])
         cause = _cause(instance, f"{ANALYTICS}/player_game_summary", DAY)
-        assert f"{changed_raw} [{DAY}] changed: rows +0 -0 ~1" in cause and str(player) in cause
+        assert f"[{DAY}] changed: objects" in cause or f"[{DAY}] changed: rows" in cause, cause
+        points_before = _pdc_points(home)
 
         # 3. one action: one backfill over the stale set, then everything is fresh
         request = refresh_request(instance)
@@ -155,11 +177,45 @@ def test_identical_rerun_marks_nothing_and_a_correction_marks_exactly_its_reader
         cursor = _tick(instance, repo, cursor)
         assert current_stale(instance) == {}
         assert dagster_stale(ws, DAYS) == []
+        points_after = _pdc_points(home)
     after = partition_checksums(home)
-    touched = {(a, d) for a, keys in stale.items() for d in keys} | {(changed_raw, DAY)}
+    touched = {(a, d) for a, keys in stale.items() for d in keys}
     assert {k: v for k, v in after.items() if k not in touched} == {k: v for k, v in before.items() if k not in touched}
     assert after[(f"{ANALYTICS}/player_game_summary", DAY)] != before[(f"{ANALYTICS}/player_game_summary", DAY)]
-    assert game
+    # the corrected value reaches the rolling stats: the season average moves by 2 / games played,
+    # the last-5 average by 2 / 5 where the corrected game is among the last five
+    merged = points_before.merge(points_after, on="day", suffixes=("_before", "_after"))
+    assert len(merged) >= 1
+    for _, row in merged.iterrows():
+        games = _games_before(row["day"])
+        assert row["points_avg_season_after"] - row["points_avg_season_before"] == pytest.approx(2 / len(games))
+        in_last_5 = DAY in games[-5:]
+        assert row["points_avg_last_5_after"] - row["points_avg_last_5_before"] == pytest.approx(
+            2 / 5 if in_last_5 else 0.0, abs=1e-9), row.to_dict()
+
+
+def _changed_lake(instance, day: str) -> set[str]:
+    """Lake assets whose latest materialization of `day` recorded changed content."""
+    from nba_backfill.assets.core.changes import latest_materialization_records
+
+    out = set()
+    for key in instance.get_asset_keys():
+        if key.path[0] != LAKE:
+            continue
+        record = latest_materialization_records(instance, key, [day]).get(day)
+        meta = record.asset_materialization.metadata if record else {}
+        if meta.get("content_change") is not None and meta["content_change"].value == "changed":
+            out.add(key.to_user_string())
+    return out
+
+
+def _games_before(day: str) -> list[str]:
+    """The player's game dates of the season before `day` (the bundled logs)."""
+    from nba_backfill.source.data_store import PARQUET_PATH
+
+    logs = pd.read_parquet(PARQUET_PATH, columns=["PLAYER_ID", "GAME_DATE"])
+    dates = pd.to_datetime(logs.loc[logs["PLAYER_ID"] == PLAYER, "GAME_DATE"]).dt.strftime("%Y-%m-%d")
+    return sorted(d for d in dates if DAYS[0] <= d < day)
 
 
 def _readers_closure(graph: ReadGraph, asset: AssetKey, day: str) -> dict[str, set[str]]:
