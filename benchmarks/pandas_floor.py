@@ -104,12 +104,23 @@ def _phase2(tables: _Tables, lake, keys: list[str]) -> None:
     _run_layer(tables, [table_spec(s) for s in order], keys, resources=SimpleNamespace(lake=lake))
 
 
+class _RangeDone:
+    """The instance as the analytics lookback query sees it: every date of the range materialized
+    (like Phase 4's `Sources`), so the history windows are judged, not errors of a missing instance."""
+
+    def __init__(self, keys: list[str]):
+        self.keys = set(keys)
+
+    def get_materialized_partitions(self, _key) -> set[str]:
+        return self.keys
+
+
 def _phase3(tables: _Tables, keys: list[str]) -> None:
-    """Analytics: validation, compute, the per-date checks (no instance: history not queried)."""
+    """Analytics: validation, compute, the per-date checks, with every date of the range done."""
     from nba_backfill.assets.analytics import TABLES
     from nba_backfill.assets.analytics.factory import table_spec
 
-    _run_layer(tables, [table_spec(t) for t in TABLES], keys)
+    _run_layer(tables, [table_spec(t) for t in TABLES], keys, instance=_RangeDone(keys))
 
 
 def _phase4(tables: _Tables, keys: list[str]) -> None:
@@ -127,23 +138,24 @@ def _phase4(tables: _Tables, keys: list[str]) -> None:
     _run_layer(tables, specs, keys)
 
 
-def run_floor(home: Path, keys: list[str], scraper_processes: int = 2) -> dict[str, Any]:
-    """Phases 1–4 over `keys` into `home` (lake + warehouse.duckdb); seconds per phase."""
+def scrape(home: Path, keys: list[str], scraper_processes: int = 2) -> int:
+    """Phase 1 over `keys` into `home`'s lake: the schedule first, then the other scrapers in
+    `scraper_processes` workers; returns the number of requests."""
     from nba_backfill.assets.scrapers.specs import SCRAPERS
-    from nba_backfill.resources.environment import local_resources
 
-    home = Path(home).absolute()
-    home.mkdir(parents=True, exist_ok=True)
-    out: dict[str, Any] = {"partitions": len(keys), "phase_seconds": {}}
-    t0 = time.perf_counter()
     first = _scrape_specs((str(home), ["nbac_schedule"], keys))
     others = [n for spec in SCRAPERS for n in spec.names[:1] if n != "nbac_schedule"]
     chunks = [others[i::scraper_processes] for i in range(scraper_processes)]
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(scraper_processes) as pool:
         parts = pool.map(_scrape_specs, [(str(home), chunk, keys) for chunk in chunks])
-    out["requests"] = first["requests"] + sum(p["requests"] for p in parts)
-    out["phase_seconds"]["1_scrapers"] = round(time.perf_counter() - t0, 3)
+    return first["requests"] + sum(p["requests"] for p in parts)
+
+
+def build_tables(home: Path, keys: list[str], out: dict[str, Any]) -> None:
+    """Phases 2–4 over `keys` from `home`'s lake into `home`/warehouse.duckdb (replaced table by
+    table); seconds per phase into `out["phase_seconds"]`, rows per table into `out["table_rows"]`."""
+    from nba_backfill.resources.environment import local_resources
 
     tables = _Tables(home / "warehouse.duckdb")
     try:
@@ -157,6 +169,17 @@ def run_floor(home: Path, keys: list[str], scraper_processes: int = 2) -> dict[s
         out["table_rows"] = dict(tables.rows)
     finally:
         tables.close()
+
+
+def run_floor(home: Path, keys: list[str], scraper_processes: int = 2) -> dict[str, Any]:
+    """Phases 1–4 over `keys` into `home` (lake + warehouse.duckdb); seconds per phase."""
+    home = Path(home).absolute()
+    home.mkdir(parents=True, exist_ok=True)
+    out: dict[str, Any] = {"partitions": len(keys), "phase_seconds": {}}
+    t0 = time.perf_counter()
+    out["requests"] = scrape(home, keys, scraper_processes)
+    out["phase_seconds"]["1_scrapers"] = round(time.perf_counter() - t0, 3)
+    build_tables(home, keys, out)
     out["seconds"] = round(time.perf_counter() - t0, 3)
     return out
 
