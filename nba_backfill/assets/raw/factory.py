@@ -60,11 +60,15 @@ def by_day(frame: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
     return {day: part for day, part in frame.groupby(days)}
 
 
+_REF_COLUMNS = ("nba_game_id", "game_id", "home_team_id", "away_team_id", "home_team_tricode", "away_team_tricode")
+
+
 def game_refs(schedule_day: pd.DataFrame) -> dict[str, GameRef]:
+    """nba_game_id -> GameRef of the date's schedule rows (column lists zipped, no row objects)."""
+    columns = [schedule_day[c].to_list() for c in _REF_COLUMNS]
     return {
-        r.nba_game_id: GameRef(r.nba_game_id, r.game_id, int(r.home_team_id), int(r.away_team_id),
-                               r.home_team_tricode, r.away_team_tricode)
-        for r in schedule_day.itertuples()
+        nba_id: GameRef(nba_id, game_id, int(home), int(away), home_abbr, away_abbr)
+        for nba_id, game_id, home, away, home_abbr, away_abbr in zip(*columns)
     }
 
 

@@ -13,6 +13,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -115,9 +116,11 @@ def minutes_decimal(value: Any) -> float | None:
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[a-z])(?=[0-9])")
 
 
+@lru_cache(maxsize=4096)
 def snake(name: str) -> str:
     """camelCase API field -> snake_case column ('reboundsOffensive' -> 'rebounds_offensive',
-    'pacePer40' -> 'pace_per_40', 'PIE' -> 'pie')."""
+    'pacePer40' -> 'pace_per_40', 'PIE' -> 'pie'). Cached: the same few hundred field names are
+    converted for every player row of every date."""
     return _CAMEL.sub("_", name).lower()
 
 
