@@ -41,8 +41,8 @@ from nba_backfill.assets.core import (
     TableSpec,
     build_table_assets,
 )
-from nba_backfill.assets.precompute.inputs import Table, prepare
-from nba_backfill.assets.precompute.lookback import gaps, restrict, window_keys
+from nba_backfill.assets.precompute.inputs import Table, prepare, team_games
+from nba_backfill.assets.precompute.lookback import Dated, gaps, window_keys
 from nba_backfill.assets.tables import Col
 from nba_backfill.checks import precompute as checks
 from nba_backfill.checks.results import Outcome
@@ -84,6 +84,14 @@ class Day:
     frames: dict[str, pd.DataFrame]
     state: pd.DataFrame | None = None
     lookback_missing: dict[str, list[str]] = field(default_factory=dict)
+    games: pd.DataFrame | None = None
+    """`team_games` of the `schedule` frame; the factory cuts it from the range's team games."""
+
+    def team_games(self) -> pd.DataFrame:
+        """The Final team-games of the date's `schedule` window (`inputs.team_games`)."""
+        if self.games is None:
+            self.games = team_games(self.frames["schedule"])
+        return self.games
 
     @property
     def days_since_opener(self) -> int:
@@ -204,7 +212,10 @@ def compute(spec: PrecomputeSpec, rin: RangeInput, sources: Sources | None = Non
     breaks the season state of the dates after it in the run)."""
     name = spec.key.to_user_string()
     sources = sources if sources is not None else _sources(spec, rin.context)
-    frames = {i.param: prepare(rin.frames.get(i.param), i.table, name) for i in spec.inputs}
+    frames = {i.param: Dated(prepare(rin.frames.get(i.param), i.table, name), i.table.date_column)
+              for i in spec.inputs}
+    schedule = next((i for i in spec.inputs if i.param == "schedule"), None)
+    games = Dated(team_games(frames["schedule"].frame), "game_date") if schedule is not None else None
     all_keys, index = _all_keys()
     outputs: list[pd.DataFrame] = []
     days: dict[str, Day] = {}
@@ -219,7 +230,9 @@ def compute(spec: PrecomputeSpec, rin: RangeInput, sources: Sources | None = Non
         if season is None:  # DAILY_PARTITIONS holds in-season days only
             raise ValueError(f"{name}: partition {key} is outside every season")
         ctx = Day(key=key, day=day, season=season, frames={
-            i.param: restrict(frames[i.param], i.table.date_column, day, season, i.mapping) for i in spec.inputs})
+            i.param: frames[i.param].restrict(day, season, i.mapping) for i in spec.inputs})
+        if games is not None:  # team_games commutes with the window: every date's rows are kept or cut together
+            ctx.games = games.restrict(day, season, schedule.mapping).reset_index(drop=True)
         days[key] = ctx
         reason = spec.skip(ctx) if spec.skip is not None else None
         if reason:

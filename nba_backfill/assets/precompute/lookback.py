@@ -12,9 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
-from nba_backfill.assets.precompute.inputs import team_games
 from nba_backfill.guards import upstream_window
 from nba_backfill.seasons import Season
 
@@ -49,7 +49,7 @@ def gaps(day: Day, spec: PrecomputeSpec, all_keys, index, materialized) -> dict[
 
 def empty_game_days(day: Day, spec: PrecomputeSpec) -> dict[str, list[str]]:
     """{input table: [dates with scheduled Final games but no rows]} inside the day's windows."""
-    sched = team_games(day.frames["schedule"])
+    sched = day.team_games()
     game_dates = set(sched["game_date"]) if len(sched) else set()
     out: dict[str, list[str]] = {}
     for i in spec.inputs:
@@ -68,13 +68,33 @@ def empty_game_days(day: Day, spec: PrecomputeSpec) -> dict[str, list[str]]:
     return out
 
 
+class Dated:
+    """A frame with its date column as day numbers: each date's window is an integer mask over
+    one array (the same rows, in the same order, as comparing the `datetime.date` cells)."""
+
+    def __init__(self, frame: pd.DataFrame, date_column: str):
+        self.frame = frame
+        days = pd.to_datetime(frame[date_column]) if len(frame) else pd.Series([], dtype="datetime64[ns]")
+        self.days = days.to_numpy(dtype="datetime64[D]").astype(np.int64)
+
+    def restrict(self, day: dt.date, season: Season, mapping) -> pd.DataFrame:
+        """The rows this date may use: its window, cut at the season opener."""
+        if self.frame.empty:
+            return self.frame
+        if mapping is None:
+            return self.frame[self.days == _day_number(day)]
+        start = max(day + dt.timedelta(days=mapping.start_offset), season.opener)
+        end = day + dt.timedelta(days=mapping.end_offset + 1)
+        return self.frame[(self.days >= _day_number(start)) & (self.days < _day_number(end))]
+
+
+_EPOCH = dt.date(1970, 1, 1).toordinal()
+
+
+def _day_number(day: dt.date) -> int:
+    return day.toordinal() - _EPOCH
+
+
 def restrict(frame: pd.DataFrame, date_column: str, day: dt.date, season: Season, mapping) -> pd.DataFrame:
     """The input rows this date may use: its window, cut at the season opener."""
-    if frame.empty:
-        return frame
-    dates = frame[date_column]
-    if mapping is None:
-        return frame[dates == day]
-    start = max(day + dt.timedelta(days=mapping.start_offset), season.opener)
-    end = day + dt.timedelta(days=mapping.end_offset + 1)
-    return frame[(dates >= start) & (dates < end)]
+    return Dated(frame, date_column).restrict(day, season, mapping)

@@ -36,7 +36,7 @@ from nba_backfill.assets.precompute.completeness import TeamCalendar, player_gam
 from nba_backfill.assets.precompute.factory import Day, ExtraCheck, Input, PrecomputeSpec
 from nba_backfill.assets.precompute.inputs import (
     PLAYER_GAME_COLS,
-    PGS, SCHEDULE, UPGC, Histories, active_games, history_start, numeric, precompute_table, records, team_games,
+    PGS, SCHEDULE, UPGC, Histories, active_games, history_start, numeric, precompute_table, records,
     value,
 )
 from nba_backfill.assets.tables import Col
@@ -255,7 +255,7 @@ def compute(day: Day) -> pd.DataFrame:
     pgs_all = f["pgs"]
     histories = Histories(numeric(active_games(pgs_all), NUMERIC), "player_lookup",
                           [*NUMERIC, "team_abbr", "opponent_team_abbr"])
-    sched = team_games(f["schedule"])
+    sched = day.team_games()
     calendar = TeamCalendar(sched, pgs_all, "team_abbr")
     start = history_start(day.day, day.season, ROLLING_60_DAYS)
     margins = team_margins(numeric(pgs_all, ["plus_minus"]))

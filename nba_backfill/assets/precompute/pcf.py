@@ -27,7 +27,7 @@ import pandas as pd
 
 from nba_backfill.assets.precompute import rules
 from nba_backfill.assets.precompute.factory import Day, Input, PrecomputeSpec
-from nba_backfill.assets.precompute.inputs import PLAYER_GAME_COLS, SCHEDULE, UPGC, UTGC, precompute_table, records, team_games, value
+from nba_backfill.assets.precompute.inputs import PLAYER_GAME_COLS, SCHEDULE, UPGC, UTGC, precompute_table, records, value
 from nba_backfill.assets.tables import Col
 
 PSZA_IN = precompute_table(
@@ -180,7 +180,7 @@ def compute(day: Day) -> pd.DataFrame:
 
 def scheduled_games_without_players(day: Day) -> dict[str, list[str]]:
     """Final games on the date that have no UPGC players (named by their teams)."""
-    sched = team_games(day.frames["schedule"])
+    sched = day.team_games()
     present = set(day.frames["upgc"]["team_abbr"]) if len(day.frames["upgc"]) else set()
     lacking = sorted({f"{day.key} {t} (scheduled, no players)" for t in sched["team_abbr"] if t not in present})
     return {UPGC.key.to_user_string(): lacking}

@@ -32,7 +32,7 @@ from nba_backfill.assets.precompute.completeness import TeamCalendar, player_gam
 from nba_backfill.assets.precompute.factory import Day, Input, PrecomputeSpec
 from nba_backfill.assets.precompute.inputs import (
     PGS, SCHEDULE, TOGS, UPGC, Histories, active_games, history_start, numeric, precompute_table, records,
-    team_games, value,
+    value,
 )
 from nba_backfill.assets.tables import Col
 from nba_backfill.partitions import PLAYER_RECENT_40_DAYS, PREVIOUS_30_DAYS
@@ -123,7 +123,7 @@ def compute(day: Day) -> pd.DataFrame:
     hist = Histories(numeric(active_games(pgs_all), NUMERIC), "player_lookup",
                      [*NUMERIC, "team_abbr", "universal_player_id"])
     team_form = team_last10(numeric(f["togs"], ["pace", "offensive_rating"]))
-    sched = team_games(f["schedule"])
+    sched = day.team_games()
     calendar = TeamCalendar(sched, pgs_all, "team_abbr")
     opener = day.season.opener
     start = history_start(day.day, day.season, PLAYER_RECENT_40_DAYS)

@@ -21,7 +21,7 @@ from nba_backfill.assets.precompute import rules
 from nba_backfill.assets.precompute.completeness import TeamCalendar, player_games_window
 from nba_backfill.assets.precompute.factory import Day, ExtraCheck, Input, PrecomputeSpec
 from nba_backfill.assets.precompute.inputs import (
-    PGS, SCHEDULE, Histories, active_games, history_start, numeric, team_games,
+    PGS, SCHEDULE, Histories, active_games, history_start, numeric,
 )
 from nba_backfill.assets.tables import Col
 from nba_backfill.checks import precompute as checks
@@ -108,7 +108,7 @@ def compute(day: Day) -> pd.DataFrame:
     hist = Histories(numeric(active_games(pgs), NUMERIC), "player_lookup",
                      [*NUMERIC, "team_abbr", "universal_player_id"])
     min_games = rules.psza_min_games(day.days_since_opener)
-    calendar = TeamCalendar(team_games(day.frames["schedule"]), pgs, "team_abbr")
+    calendar = TeamCalendar(day.team_games(), pgs, "team_abbr")
     start = history_start(day.day, day.season, LAST_20_PLAYER_GAMES)
     rows = []
     for player in sorted(hist.entities()):

@@ -22,7 +22,7 @@ import pandas as pd
 from nba_backfill.assets.precompute import rules
 from nba_backfill.assets.precompute.completeness import TeamCalendar
 from nba_backfill.assets.precompute.factory import Day, ExtraCheck, Input, PrecomputeSpec
-from nba_backfill.assets.precompute.inputs import SCHEDULE, TDGS, history_start, numeric, team_games
+from nba_backfill.assets.precompute.inputs import SCHEDULE, TDGS, history_start, numeric
 from nba_backfill.assets.tables import Col
 from nba_backfill.checks import precompute as checks
 from nba_backfill.partitions import LAST_15_TEAM_GAMES
@@ -97,7 +97,7 @@ def team_row(games: pd.DataFrame, league: dict[str, float]) -> dict:
 
 def compute(day: Day) -> pd.DataFrame:
     tdgs = numeric(day.frames["tdgs"], NUMERIC).sort_values(["defending_team_abbr", "game_date"])
-    schedule = team_games(day.frames["schedule"])
+    schedule = day.team_games()
     calendar = TeamCalendar(schedule, tdgs, "defending_team_abbr")
     start = history_start(day.day, day.season, LAST_15_TEAM_GAMES)
     league, league_source = league_averages(tdgs, day.day, day.season.opener)
