@@ -47,6 +47,14 @@ class Inputs:
             for name, df in self._frames.items()
             if DATE_COLUMN in df.columns
         }
+        self._derived: dict = {}
+
+    def derived(self, name: str, build) -> pd.DataFrame:
+        """`build(frame)` of the whole input `name`, computed once per step and kept."""
+        key = (name, build)
+        if key not in self._derived:
+            self._derived[key] = build(self._frames[name])
+        return self._derived[key]
 
     def between(self, name: str, first: dt.date, last: dt.date) -> pd.DataFrame:
         """Rows with first ≤ game_date ≤ last (an empty frame with the columns when none)."""

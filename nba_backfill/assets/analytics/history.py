@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 
-from nba_backfill.assets.analytics.frames import newest
+from nba_backfill.assets.analytics.frames import Inputs, newest
 from nba_backfill.checks.analytics import FINAL
 from nba_backfill.partitions import window_start
 from nba_backfill.seasons import Season, season_for_date
@@ -53,6 +54,16 @@ def team_schedule(schedule: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["team_abbr", "game_date"], kind="stable").reset_index(drop=True)
 
 
+def team_schedule_between(inputs: Inputs, first: dt.date, last: dt.date) -> pd.DataFrame:
+    """`team_schedule` of the schedule rows with first ≤ game_date ≤ last: built once per step
+    from the whole schedule input and cut by date (a game's rows share its date, so the cut
+    commutes with the newest-row dedup and the stable sort)."""
+    teams = inputs.derived("schedule", team_schedule)
+    dates = teams["game_date"].to_numpy(dtype="datetime64[ns]")
+    keep = (dates >= np.datetime64(first, "ns")) & (dates <= np.datetime64(last, "ns"))
+    return teams[keep].reset_index(drop=True)
+
+
 def finals_before(team_games: pd.DataFrame, first: dt.date, last: dt.date) -> pd.DataFrame:
     """The Final team-games with first ≤ game_date ≤ last."""
     dates = team_games["game_date"]
@@ -69,24 +80,28 @@ def window_completeness(
     finals = finals_before(team_games, first30, last).sort_values(
         ["team_abbr", "game_date"], ascending=[True, False], kind="stable"
     )
-    finals = finals.assign(
-        present=[(str(g), str(t)) in present for g, t in zip(finals["game_id"], finals["team_abbr"])],
-        rank=finals.groupby("team_abbr").cumcount(),
-    )
-    out = pd.DataFrame(index=pd.Index(finals["team_abbr"].unique(), name="team_abbr"))
+    codes, teams = pd.factorize(finals["team_abbr"])  # teams in order of first appearance
+    present_games = np.array([(str(g), str(t)) in present for g, t in zip(finals["game_id"], finals["team_abbr"])],
+                             dtype=float)
+    rank = finals.groupby("team_abbr").cumcount().to_numpy()
+    dates = finals["game_date"].to_numpy(dtype="datetime64[ns]")
+    out = {"team_abbr": np.asarray(teams, dtype=object)}
     for name, size in windows.items():
         if name in GAME_WINDOWS:
-            in_window = finals[finals["rank"] < size]
+            in_window = rank < size
         else:
-            in_window = finals[finals["game_date"] >= pd.Timestamp(window_start(day, size))]
-        counts = in_window.groupby("team_abbr")["present"].agg(["size", "sum"]).reindex(out.index, fill_value=0)
-        expected, actual = counts["size"].astype(int), counts["sum"].astype(int)
-        pct = (100.0 * actual / expected.where(expected > 0)).clip(upper=100.0).round(2).fillna(100.0)
+            in_window = dates >= np.datetime64(window_start(day, size), "ns")
+        expected = np.bincount(codes[in_window], minlength=len(teams)).astype(np.int64)
+        actual = np.bincount(codes[in_window], weights=present_games[in_window], minlength=len(teams)).astype(np.int64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = 100.0 * actual / np.where(expected > 0, expected, np.nan)
+        pct = np.round(np.minimum(ratio, 100.0), 2)
+        pct = np.where(np.isnan(pct), 100.0, pct)
         out[f"{name}_expected"] = expected
         out[f"{name}_actual"] = actual
         out[f"{name}_completeness_pct"] = pct
         out[f"{name}_is_complete"] = pct >= PRODUCTION_READY_PCT
-    return out.reset_index()[_completeness_columns(windows)]
+    return pd.DataFrame(out)[_completeness_columns(windows)]
 
 
 def complete_defaults(frame: pd.DataFrame, windows: dict[str, int]) -> pd.DataFrame:

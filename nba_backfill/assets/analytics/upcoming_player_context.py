@@ -92,7 +92,7 @@ def compute_day(day: dt.date, inputs: Inputs) -> pd.DataFrame:
     pgs = h.newest_first(inputs.between("player_history", first, last))
     togs = h.newest_first(inputs.between("team_offense_history", first, last))
     tdgs = h.newest_first(inputs.between("team_defense_history", first, last))
-    teams = h.team_schedule(inputs.between("schedule", first, day + dt.timedelta(days=7)))
+    teams = h.team_schedule_between(inputs, first, day + dt.timedelta(days=7))
 
     out = players[["player_lookup", "player_id", "game_id", "nba_game_id", "team_abbr", "opponent_team_abbr"]].copy()
     out["home_game"] = players["is_home"].astype(bool)

@@ -77,7 +77,7 @@ def compute_day(day: dt.date, inputs: Inputs) -> pd.DataFrame:
     season = h.season_of(day)
     first, last = h.history_bounds(day)
     schedule = inputs.between("schedule", first, day + dt.timedelta(days=7))
-    teams = h.team_schedule(schedule)
+    teams = h.team_schedule_between(inputs, first, day + dt.timedelta(days=7))
     today = teams[teams["game_date"] == pd.Timestamp(day)]
     if today.empty:
         return pd.DataFrame(columns=[c.name for c in COLUMNS])
