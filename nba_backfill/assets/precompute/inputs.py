@@ -161,7 +161,8 @@ def numeric(frame: pd.DataFrame, columns) -> pd.DataFrame:
     """A copy with `columns` as float (NULL -> NaN)."""
     out = frame.copy()
     for c in columns:
-        out[c] = pd.to_numeric(out[c], errors="coerce").astype("float64")
+        if out[c].dtype != np.float64:  # float64 already is what the conversion would return
+            out[c] = pd.to_numeric(out[c], errors="coerce").astype("float64")
     return out
 
 
@@ -169,12 +170,28 @@ def value(v):
     """A scalar from a frame cell, with pandas NA/NaN as None."""
     if v is None:
         return None
+    kind = type(v)
+    if kind is str or kind is int:  # the common cells, answered without pandas
+        return v
+    if kind is float:
+        return None if v != v else v
     try:
         if pd.isna(v):
             return None
     except (TypeError, ValueError):
         return v
     return v.item() if hasattr(v, "item") else v
+
+
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+
+
+def day_ordinals(dates: pd.Series) -> np.ndarray:
+    """`date.toordinal()` of every cell, computed as one array (NaT: a number no window holds)."""
+    if not len(dates):
+        return np.array([], dtype=np.int64)
+    days = pd.to_datetime(dates).to_numpy(dtype="datetime64[D]").astype(np.int64)
+    return np.where(days == np.iinfo(np.int64).min, days, days + _EPOCH_ORDINAL)
 
 
 class Histories:
@@ -187,7 +204,7 @@ class Histories:
         frame = frame.sort_values([entity, date_column], kind="stable")
         cols = list(dict.fromkeys([entity, date_column, *columns]))
         self.arrays = {c: frame[c].to_numpy() for c in cols}
-        self.arrays["_ord"] = np.array([d.toordinal() for d in frame[date_column]], dtype=np.int64)
+        self.arrays["_ord"] = day_ordinals(frame[date_column])
         self.bounds: dict = {}
         keys = self.arrays[entity]
         if len(keys):

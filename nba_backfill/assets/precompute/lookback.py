@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from nba_backfill.assets.precompute.inputs import day_ordinals
 from nba_backfill.guards import upstream_window
 from nba_backfill.seasons import Season
 
@@ -69,15 +70,25 @@ def empty_game_days(day: Day, spec: PrecomputeSpec) -> dict[str, list[str]]:
 
 
 class Dated:
-    """A frame with its date column as day numbers: each date's window is an integer mask over
+    """A frame with its date column as day ordinals: each date's window is an integer mask over
     one array (the same rows, in the same order, as comparing the `datetime.date` cells)."""
 
     def __init__(self, frame: pd.DataFrame, date_column: str):
         self.frame = frame
-        days = pd.to_datetime(frame[date_column]) if len(frame) else pd.Series([], dtype="datetime64[ns]")
-        self.days = days.to_numpy(dtype="datetime64[D]").astype(np.int64)
+        self.days = day_ordinals(frame[date_column]) if len(frame) else np.array([], dtype=np.int64)
 
     def restrict(self, day: dt.date, season: Season, mapping) -> pd.DataFrame:
+        """The rows this date may use: its window, cut at the season opener."""
+        if self.frame.empty:
+            return self.frame
+        if mapping is None:
+            return self.frame[self.days == day.toordinal()]
+        start = max(day + dt.timedelta(days=mapping.start_offset), season.opener)
+        end = day + dt.timedelta(days=mapping.end_offset + 1)
+        return self.frame[(self.days >= start.toordinal()) & (self.days < end.toordinal())]
+
+
+def restrict(self, day: dt.date, season: Season, mapping) -> pd.DataFrame:
         """The rows this date may use: its window, cut at the season opener."""
         if self.frame.empty:
             return self.frame
