@@ -43,7 +43,7 @@ defs = Definitions(
         *precompute_checks.checks,
         *predictions_checks.checks,
     ],
-    jobs=[*jobs.jobs, staleness.refresh_stale],
+    jobs=[*jobs.jobs, staleness.refresh_stale, staleness.mark_stale],
     schedules=jobs.schedules,
     sensors=[*jobs.sensors, *automation_sensors, *alert_sensors, staleness.stale_partitions],
     executor=in_process_executor,

@@ -14,7 +14,11 @@ start (windows are cut at the opener):
   (a reader materialized later read the new content);
 - a reader of a stale partition is stale whenever it is materialized (it read outdated content).
 Each stale partition gets a failed `up_to_date` evaluation (WARN) that names the changed asset,
-date and rows, and the path. A table step emits `up_to_date` passed for every partition it
+date and rows, and the path. The sensor does not store them itself: it requests a run of the
+`mark_stale` job that logs them. Dagster 1.13 stores a sensor's (runless) check evaluations under
+the run id "", and its asset_check_executions table is unique per (asset, check, run id,
+partition), so a partition marked stale a second time would fail the tick forever; logged by a
+run, every mark has its own run id (and the Runs list shows what marked what). A table step emits `up_to_date` passed for every partition it
 writes from fresh inputs, so a refresh clears exactly what it re-materializes. The failed
 `up_to_date` partitions are what `nba-backfill stale` lists, what the Catalog and the check's
 partition bar show, and what the `refresh_stale` job and `stale --launch` re-materialize in one
@@ -24,6 +28,7 @@ backfill.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import datetime as dt
 import json
 import warnings
@@ -40,6 +45,8 @@ from dagster import (
     DefaultSensorStatus,
     EventRecordsFilter,
     SensorEvaluationContext,
+    Field,
+    RunRequest,
     SensorResult,
     SkipReason,
     TimeWindowPartitionMapping,
@@ -282,8 +289,66 @@ def _cursor(raw: str | None) -> dict:
     return json.loads(raw) if raw else {"after": 0, "code_versions": None}
 
 
+MARK_JOB = "mark_stale"
+
+
+MARK_SCHEMA = {
+    "marks": Field(
+        [{"asset": str, "partition": str, "storage_id": int, "run_id": str, "timestamp": float, "cause": str}],
+        description="The stale partitions: each one's latest materialization when the sensor saw it, "
+                    "and the cause.",
+    )
+}
+
+
+def marks_of(events: Iterable[AssetCheckEvaluation]) -> list[dict]:
+    """Run config entries (MARK_SCHEMA) of failed `up_to_date` evaluations."""
+    out = []
+    for event in events:
+        target = event.target_materialization_data
+        if target is None:  # never materialized: nothing to mark
+            continue
+        out.append({"asset": event.asset_key.to_user_string(), "partition": event.partition,
+                    "storage_id": target.storage_id, "run_id": target.run_id,
+                    "timestamp": float(target.timestamp), "cause": event.metadata["cause"].value})
+    return out
+
+
+def evaluation_of(mark: Mapping) -> AssetCheckEvaluation:
+    return AssetCheckEvaluation(
+        asset_key=AssetKey.from_user_string(mark["asset"]), check_name=UP_TO_DATE, passed=False,
+        severity=AssetCheckSeverity.WARN, partition=mark["partition"], description=f"stale: {mark['cause']}"[:1000],
+        metadata={"cause": mark["cause"], "changed": mark["cause"].split(" changed:")[0]},
+        target_materialization_data=AssetCheckEvaluationTargetMaterializationData(
+            storage_id=mark["storage_id"], run_id=mark["run_id"], timestamp=mark["timestamp"]),
+    )
+
+
+@op(name="mark_stale_partitions",
+    description="Logs a failed `up_to_date` evaluation (WARN, naming the cause) for every partition "
+                "the `stale_partitions` sensor found stale, unless it was materialized again since.",
+    config_schema=MARK_SCHEMA)
+def mark_stale_op(context) -> None:  # OpExecutionContext
+    latest = _Latest(context.instance)
+    marks = context.op_config["marks"]
+    marked = 0
+    for mark in marks:
+        if latest(AssetKey.from_user_string(mark["asset"]), mark["partition"]) != mark["storage_id"]:
+            continue  # written again since: that write's own step evaluated up_to_date
+        context.log_event(evaluation_of(mark))
+        marked += 1
+    context.log.info(f"{marked} partitions marked stale ({len(marks) - marked} written again since)")
+
+
+@job(name=MARK_JOB, executor_def=in_process_executor,
+     description="Launched by the `stale_partitions` sensor: marks the partitions it found stale "
+                 "(failed `up_to_date`). Nothing to launch by hand.")
+def mark_stale():
+    mark_stale_op()
+
+
 @sensor(name=SENSOR_NAME, minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
-        default_status=DefaultSensorStatus.RUNNING,
+        default_status=DefaultSensorStatus.RUNNING, job=mark_stale,
         description="Marks stale every materialized partition that read content which has changed "
                     "since (through every lookback window, transitively): a failed `up_to_date` "
                     "check naming the changed asset, date and rows. Identical re-runs mark nothing.")
@@ -310,7 +375,12 @@ def stale_partitions(context: SensorEvaluationContext):
         context.update_cursor(cursor)
         return SkipReason(f"{len(records)} new materializations, {len(roots)} changed partitions, nothing stale")
     context.log.info(f"{len(roots)} changed partitions make {len(events)} partitions stale")
-    return SensorResult(asset_events=events, cursor=cursor)
+    request = RunRequest(
+        run_key=f"{SENSOR_NAME}:{after}:{hashlib.sha1(cursor.encode()).hexdigest()[:12]}",
+        run_config={"ops": {"mark_stale_partitions": {"config": {"marks": marks_of(events)}}}},
+        tags={"nba_backfill/stale_partitions": str(len(events)), "nba_backfill/changed_partitions": str(len(roots))},
+    )
+    return SensorResult(run_requests=[request], cursor=cursor)
 
 
 REFRESH_JOB = "refresh_stale"

@@ -155,10 +155,10 @@ def test_stale_after_a_code_version_bump_lists_and_relaunches(dev, first_backfil
     (dev.backfill_home / CODE_VERSION_OVERRIDES).write_text(json.dumps({"nba_raw/nbac_schedule": "2-test"}))
     dev.reload_location()
 
-    # the sensor `stale_partitions` marks them at its next tick
-    deadline = time.monotonic() + 120
+    # the sensor `stale_partitions` marks them at its next tick (through a mark_stale run)
+    deadline = time.monotonic() + 240
     while (listed := nba(dev, "stale", "--from", DAY, "--to", DAY, "--limit", "500")).returncode == 3:
-        assert time.monotonic() < deadline, "the stale_partitions sensor marked nothing within 120 s"
+        assert time.monotonic() < deadline, "the stale_partitions sensor (and its mark_stale run) marked nothing within 240 s"
         time.sleep(3)
     assert listed.returncode == 0, listed.stderr
     causes = {

@@ -27,7 +27,7 @@ from nba_backfill.layers import ANALYTICS, LAKE, PRECOMPUTE, RAW
 from nba_backfill.ops.plan import build_backfill_request
 from nba_backfill.partitions import DAILY_PARTITIONS, season_keys
 from nba_backfill.seasons import season_by_label
-from nba_backfill.staleness import ReadGraph, current_stale, refresh_request, stale_partitions
+from nba_backfill.staleness import MARK_JOB, ReadGraph, current_stale, refresh_request, stale_partitions
 from nba_backfill_tests.dagster_harness import (
     backfill_env,
     daemon_workspace,
@@ -55,12 +55,13 @@ def _launch(ws, phases: str, days, assets=None) -> str:
 
 
 def _tick(instance, repo, cursor):
-    """One evaluation of the `stale_partitions` sensor, its check evaluations stored as the
-    sensor daemon stores them; returns the new cursor."""
+    """One evaluation of the `stale_partitions` sensor and the `mark_stale` run it requests, as
+    the sensor daemon launches it; returns the new cursor."""
     context = build_sensor_context(instance=instance, repository_def=repo, cursor=cursor)
     result = stale_partitions(context)
-    for event in getattr(result, "asset_events", None) or []:
-        instance.report_runless_asset_event(event)
+    for request in getattr(result, "run_requests", None) or []:
+        run = repo.get_job(MARK_JOB).execute_in_process(run_config=request.run_config, instance=instance)
+        assert run.success
     return getattr(result, "cursor", None) or context.cursor
 
 
@@ -178,6 +179,13 @@ def test_identical_rerun_marks_nothing_and_a_correction_marks_exactly_its_reader
         assert current_stale(instance) == {}
         assert dagster_stale(ws, DAYS) == []
         points_after = _pdc_points(home)
+
+        # 4. a second correction of the same game marks the same partitions stale again (each
+        #    mark is logged by its own mark_stale run: a partition can be marked any number of times)
+        _correct_points(home)
+        assert run_backfill(ws, _launch(ws, "1", [DAY])).status.value == "COMPLETED_SUCCESS"
+        cursor = _tick(instance, repo, cursor)
+        assert {k.to_user_string(): set(v) for k, v in current_stale(instance).items()} == stale
     after = partition_checksums(home)
     touched = {(a, d) for a, keys in stale.items() for d in keys}
     assert {k: v for k, v in after.items() if k not in touched} == {k: v for k, v in before.items() if k not in touched}
