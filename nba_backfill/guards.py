@@ -39,10 +39,11 @@ def upstream_window(
     return all_keys[lo : hi + 1] if hi >= lo else []
 
 
-def _failed_upstream(context, keys: list[str], asset_key: AssetKey, names_of):
+def _failed_upstream(context, keys: list[str], asset_key: AssetKey, names_of, current_only: bool = False):
     """For each upstream dependency with checks named by `names_of(upstream)`: (upstream, the
     upstream keys each of `keys` reads, upstream key -> names of those checks whose latest
-    per-partition result failed)."""
+    per-partition result failed; with `current_only`, only results about the partition's latest
+    materialization)."""
     assets_def = context.assets_def
     all_keys = all_partition_keys()
     index = {k: i for i, k in enumerate(all_keys)}
@@ -61,7 +62,8 @@ def _failed_upstream(context, keys: list[str], asset_key: AssetKey, names_of):
         )
         failed: dict[str, list[str]] = defaultdict(list)
         for info in infos:
-            if info.partition_key and info.latest_execution_status in FAILED_STATUSES:
+            if info.partition_key and info.latest_execution_status in FAILED_STATUSES \
+                    and (info.is_current or not current_only):
                 failed[info.partition_key].append(info.check_key.name)
         yield upstream, needed, failed
 
@@ -105,7 +107,8 @@ def stale_inputs(
     other)."""
     has_check = lambda key: {UP_TO_DATE} if key in _with_up_to_date() else set()  # noqa: E731
     reasons: dict[str, list[str]] = defaultdict(list)
-    for upstream, needed, failed in _failed_upstream(context, keys, asset_key, has_check):
+    # a stale mark about an older materialization is not about what this step reads
+    for upstream, needed, failed in _failed_upstream(context, keys, asset_key, has_check, current_only=True):
         for key, ups in needed.items():
             stale = [u for u in ups if failed.get(u) and not (upstream == asset_key and u in recomputed)]
             if stale:

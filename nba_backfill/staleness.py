@@ -331,13 +331,35 @@ def evaluation_of(mark: Mapping) -> AssetCheckEvaluation:
 def mark_stale_op(context) -> None:  # OpExecutionContext
     latest = _Latest(context.instance)
     marks = context.op_config["marks"]
+    running = _being_recomputed(context.instance, marks)
     marked = 0
     for mark in marks:
-        if latest(AssetKey.from_user_string(mark["asset"]), mark["partition"]) != mark["storage_id"]:
-            continue  # written again since: that write's own step evaluated up_to_date
+        asset, key = AssetKey.from_user_string(mark["asset"]), mark["partition"]
+        # written again since, or a run is writing it now (its up_to_date is planned): that
+        # write's own step evaluates up_to_date from the inputs it reads
+        if latest(asset, key) != mark["storage_id"] or (asset, key) in running:
+            continue
         context.log_event(evaluation_of(mark))
         marked += 1
-    context.log.info(f"{marked} partitions marked stale ({len(marks) - marked} written again since)")
+    context.log.info(f"{marked} partitions marked stale ({len(marks) - marked} written again since or "
+                     "being written now)")
+
+
+def _being_recomputed(instance, marks) -> set[tuple[AssetKey, str]]:
+    """(asset, partition) among `marks` whose latest `up_to_date` execution is planned, not done:
+    a run is computing the partition right now. (Dagster orders a check's executions by row:
+    a mark logged after a running step planned its check would count as the latest result even
+    though the step evaluates later.)"""
+    by_asset: dict[AssetKey, list[str]] = defaultdict(list)
+    for mark in marks:
+        by_asset[AssetKey.from_user_string(mark["asset"])].append(mark["partition"])
+    out = set()
+    for asset, keys in by_asset.items():
+        infos = instance.event_log_storage.get_asset_check_partition_info(
+            [AssetCheckKey(asset, UP_TO_DATE)], partition_keys=sorted(set(keys)))
+        out |= {(asset, i.partition_key) for i in infos
+                if i.latest_execution_status == AssetCheckExecutionRecordStatus.PLANNED}
+    return out
 
 
 @job(name=MARK_JOB, executor_def=in_process_executor,
