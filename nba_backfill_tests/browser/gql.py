@@ -3,7 +3,7 @@
 Nothing here launches or changes anything: the tests act only through the browser. These
 queries poll for completion (with bounded timeouts) and read back the instance's own records —
 backfill and run status, materialized partitions, per-partition check results, per-partition
-staleness — so a UI assertion is always cross-checked against Dagster's state.
+staleness, every backfill — so a UI assertion is always cross-checked against Dagster's state.
 """
 
 from __future__ import annotations
@@ -46,6 +46,10 @@ query ($key: AssetKeyInput!, $check: String!) {
     evaluation { partition success description
       metadataEntries { label
         ... on TextMetadataEntry { text } ... on IntMetadataEntry { intValue } } } } }
+"""
+
+BACKFILLS_QUERY = """
+{ partitionBackfillsOrError(limit: 100) { ... on PartitionBackfills { results { id } } } }
 """
 
 STALE_QUERY = """
@@ -156,28 +160,57 @@ class CheckResult:
     run_id: str
 
 
-def latest_check_result(dev, asset: str, check: str, partition: str) -> CheckResult | None:
-    """The newest evaluation of `check` on `asset` for `partition` (None if never evaluated)."""
+def check_results(dev, asset: str, check: str) -> dict[str, CheckResult]:
+    """partition -> the newest evaluation of `check` on `asset` for it."""
     executions = dev.graphql(CHECK_EXECUTIONS_QUERY, {"key": key_input(asset), "check": check})[
         "assetCheckExecutions"
     ]
-    mine = [
-        e for e in executions
-        if e.get("evaluation") and e["evaluation"].get("partition") == partition
-    ]
-    if not mine:
-        return None
-    newest = max(mine, key=lambda e: e["timestamp"])
-    meta = {}
-    for entry in newest["evaluation"]["metadataEntries"]:
-        meta[entry["label"]] = entry.get("text", entry.get("intValue"))
-    return CheckResult(
-        partition=partition,
-        passed=bool(newest["evaluation"]["success"]),
-        description=newest["evaluation"].get("description") or "",
-        metadata=meta,
-        run_id=newest["runId"],
-    )
+    newest: dict[str, dict] = {}
+    for e in sorted(executions, key=lambda e: e["timestamp"]):
+        partition = (e.get("evaluation") or {}).get("partition")
+        if partition is not None:
+            newest[partition] = e
+    out = {}
+    for partition, e in newest.items():
+        meta = {}
+        for entry in e["evaluation"]["metadataEntries"]:
+            meta[entry["label"]] = entry.get("text", entry.get("intValue"))
+        out[partition] = CheckResult(
+            partition=partition,
+            passed=bool(e["evaluation"]["success"]),
+            description=e["evaluation"].get("description") or "",
+            metadata=meta,
+            run_id=e["runId"],
+        )
+    return out
+
+
+def latest_check_result(dev, asset: str, check: str, partition: str) -> CheckResult | None:
+    """The newest evaluation of `check` on `asset` for `partition` (None if never evaluated)."""
+    return check_results(dev, asset, check).get(partition)
+
+
+def failing_partitions(dev, asset: str, check: str) -> list[str]:
+    """Partitions whose newest evaluation of `check` failed, sorted."""
+    return sorted(p for p, r in check_results(dev, asset, check).items() if not r.passed)
+
+
+def wait_until(what: str, probe, timeout_s: float, poll_s: float = 3.0):
+    """Poll `probe()` until it returns something truthy (returned); bounded."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise WaitTimeout(f"{what}: not seen after {timeout_s:.0f}s (last: {value!r})")
+        time.sleep(poll_s)
+
+
+def backfill_ids(dev) -> set[str]:
+    """Every backfill the instance holds."""
+    data = dev.graphql(BACKFILLS_QUERY)["partitionBackfillsOrError"]
+    return {b["id"] for b in data.get("results") or []}
 
 
 def stale(dev, asset: str, partition: str) -> tuple[str, list[dict]]:

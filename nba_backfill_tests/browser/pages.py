@@ -1,9 +1,10 @@
 """What a user does in the Dagster UI, one function per step, driven through Playwright.
 
 Selectors are the visible texts, roles and placeholders of Dagster 1.13's UI (the production
-build carries no test ids): the "Search and filter assets" box is a CodeMirror editor, icons are
-`[role=img][aria-label=<icon name>]`, the launch dialog is the only `role=dialog`, and a launch
-ends in a toast ("Created backfill <id>" / "Launched run <id>" with a View link).
+build carries no test ids): the "Search and filter assets" box and the Launchpad's config editor
+are CodeMirror editors, icons are `[role=img][aria-label=<icon name>]`, a dialog is
+`role=dialog`, a launched run opens its page (`/runs/<id>`), and the backfills are the Runs
+page's "Backfills" tab.
 """
 
 from __future__ import annotations
@@ -15,20 +16,27 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-LONG_UI_MS = 60_000  # a page or dialog that queries a busy instance (56 assets, 1,446 partitions)
+LONG_UI_MS = 60_000  # a page or dialog that queries a busy instance (56 assets, 1,102 partitions)
+RUN_ID = re.compile(r"/runs/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
+SUBMITTED = re.compile(r"Submitted backfill (\w+)")
 
 
 @dataclass
 class Screenshots:
-    """Numbered screenshots of every step, in the order they were taken."""
+    """Numbered screenshots of every step, in the order they were taken; the tour's pictures
+    (README's) also under a stable name in `tour_folder`."""
 
     folder: Path
+    tour_folder: Path
     count: int = 0
 
-    def take(self, page: Page, name: str) -> Path:
+    def take(self, page: Page, name: str, tour: str | None = None) -> Path:
         self.count += 1
         path = self.folder / f"{self.count:02d}_{name}.png"
         page.screenshot(path=str(path))
+        if tour is not None:
+            self.tour_folder.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(self.tour_folder / f"{tour}.png"))
         return path
 
 
@@ -77,54 +85,60 @@ def by_label(page: Page, role: str, label: str):
     return page.get_by_role(role, name=re.compile(rf"(^|\s){re.escape(label)}$"))
 
 
-def open_job(page: Page, job: str) -> None:
-    """Left navigation "Jobs" -> the job's page."""
-    by_label(page, "link", "Jobs").first.click()
-    by_label(page, "link", job).first.click(timeout=LONG_UI_MS)
+def open_launchpad(page: Page, base_url: str, job: str) -> None:
+    """Left navigation "Jobs" -> the job -> its "Launchpad" tab (the config editor loaded)."""
+    page.goto(base_url)
+    dismiss_first_visit_modal(page)
+    by_label(page, "link", "Jobs").first.click(timeout=LONG_UI_MS)
+    page.locator(f"a[href$='/jobs/{job}']").first.click(timeout=LONG_UI_MS)
+    page.get_by_role("tab", name="Launchpad", exact=True).click(timeout=LONG_UI_MS)
+    page.locator(".CodeMirror").first.wait_for(timeout=LONG_UI_MS)
+    # the editor opens with the scaffolded default config once the job's config schema loaded
+    expect(page.get_by_text("No missing config")).to_be_visible(timeout=LONG_UI_MS)
 
 
-def launch_dialog(page: Page, button_name: str):
-    by_label(page, "button", button_name).first.click(timeout=LONG_UI_MS)
+def edit_config(page: Page, config_yaml: str) -> None:
+    """Replace the Launchpad's config with `config_yaml` (select all, paste) and wait until the
+    Launchpad validated it ("No errors")."""
+    page.locator(".CodeMirror").first.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.insert_text(config_yaml)
+    for line in config_yaml.strip().splitlines():
+        expect(page.locator(".CodeMirror-code")).to_contain_text(line.strip())
+    expect(page.get_by_text("No errors", exact=True)).to_be_visible(timeout=LONG_UI_MS)
+
+
+def launch_run(page: Page) -> str:
+    """Click "Launch Run"; the UI opens the run's page. Returns the run id."""
+    page.get_by_role("button", name="Launch Run").click()
+    page.wait_for_url(RUN_ID, timeout=LONG_UI_MS)
+    return RUN_ID.search(page.url).group(1)
+
+
+def submitted_backfill(page: Page, timeout_ms: int = 120_000) -> str:
+    """The backfill id a job's run logged ("Submitted backfill <id> ...") on its run page."""
+    line = page.get_by_text(SUBMITTED).first
+    line.wait_for(timeout=timeout_ms)
+    return SUBMITTED.search(line.inner_text()).group(1)
+
+
+def full_failure_message(page: Page) -> str:
+    """The run page's RUN_FAILURE event -> "View full message": the dialog's text."""
+    page.get_by_text("RUN_FAILURE", exact=True).first.wait_for(timeout=LONG_UI_MS)
+    page.locator("button").filter(has_text="View full message").last.click()
     dialog = page.get_by_role("dialog")
     dialog.wait_for(timeout=LONG_UI_MS)
-    return dialog
+    return dialog.inner_text()
 
 
-def choose_partitions(page: Page, dialog, selection: str, expected_count: int) -> None:
-    """Type a partition selection ("2024-10-23" or "[a...b]") into the launch dialog."""
-    field = dialog.get_by_placeholder(re.compile(r"^ex: "))
-    show_all = dialog.get_by_text("Show all partitions")
-    # The dialog first loads the job and its partition sets, then shows either the range field
-    # or (with more than 90 days of partitions) a "last 90 days" filter to lift first.
-    field.or_(show_all).first.wait_for(timeout=LONG_UI_MS)
-    if show_all.count():
-        show_all.first.click()
-    field.fill(selection)
-    field.press("Enter")
-    label = f"{expected_count} partition" + ("s" if expected_count != 1 else "")
-    expect(dialog.get_by_text(label, exact=True)).to_be_visible(timeout=LONG_UI_MS)
-
-
-def launch_backfill(page: Page, dialog) -> str:
-    """Click "Launch backfill"; returns the backfill id from the success toast."""
-    dialog.get_by_role("button", name="Launch backfill").click()
-    toast = page.get_by_text(re.compile(r"Created backfill\s+\w+"))
-    toast.wait_for(timeout=LONG_UI_MS)
-    match = re.search(r"Created backfill\s+(\w+)", toast.inner_text())
-    assert match, f"unexpected toast: {toast.inner_text()!r}"
-    return match.group(1)
-
-
-def launch_one_run(page: Page, dialog) -> str:
-    """Click "Launch 1 run"; returns the full run id from the toast's View link."""
-    dialog.get_by_role("button", name="Launch 1 run").click()
-    toast = page.get_by_text(re.compile(r"Launched run"))
-    toast.wait_for(timeout=LONG_UI_MS)
-    link = page.locator("a[href^='/runs/']").filter(has_text=re.compile(r"^View$")).last
-    href = link.get_attribute("href") or ""
-    match = re.search(r"/runs/([0-9a-f-]{36})", href)
-    assert match, f"no run link in the launch toast (href {href!r})"
-    return match.group(1)
+def open_backfill(page: Page, base_url: str, backfill_id: str) -> None:
+    """Left navigation "Runs" -> "Backfills" tab -> the backfill's row -> its page."""
+    page.goto(base_url)
+    dismiss_first_visit_modal(page)
+    by_label(page, "link", "Runs").first.click(timeout=LONG_UI_MS)
+    page.get_by_role("tab", name="Backfills", exact=True).click(timeout=LONG_UI_MS)
+    page.locator(f"a[href='/runs/b/{backfill_id}']").first.click(timeout=LONG_UI_MS)
+    expect(page.get_by_text("Partition selection", exact=True)).to_be_visible(timeout=LONG_UI_MS)
 
 
 def select_partition(page: Page, placeholder: str, partition: str) -> None:
@@ -133,17 +147,52 @@ def select_partition(page: Page, placeholder: str, partition: str) -> None:
     page.get_by_text(partition, exact=True).first.click(timeout=LONG_UI_MS)
 
 
-def status_counts(page: Page, total: int, timeout_s: float = 30.0) -> dict[str, int]:
-    """The Partitions view's status checkboxes ({"Materialized": n, "Missing": n, ...}) once
-    they describe exactly `total` selected partitions (they update after the selection)."""
+def open_check(page: Page, base_url: str, asset: str, check: str) -> None:
+    """An asset's Checks tab -> the check (its Overview: blocking or not, latest execution)."""
+    open_asset_tab(page, base_url, asset, "Checks")
+    page.get_by_text(check, exact=True).first.click(timeout=LONG_UI_MS)
+    expect(page.get_by_text(re.compile(r"^This is a (non-)?blocking asset check"))).to_be_visible(
+        timeout=LONG_UI_MS
+    )
+
+
+def open_check_partitions(page: Page, base_url: str, asset: str, check: str) -> None:
+    """The check's Partitions tab: status checkboxes over every partition, and the list."""
+    open_check(page, base_url, asset, check)
+    to_check_partitions_tab(page)
+
+
+def to_check_partitions_tab(page: Page) -> None:
+    """From an open check's page to its Partitions tab."""
+    page.locator("button[role=tab]").filter(has_text="Partitions").click()
+    page.get_by_placeholder("Filter by partition…").wait_for(timeout=LONG_UI_MS)
+
+
+def open_check_partition(page: Page, base_url: str, asset: str, check: str, day: str) -> str:
+    """Checks tab -> the check -> its Partitions tab -> the day; returns the page's text."""
+    open_check_partitions(page, base_url, asset, check)
+    select_partition(page, "Filter by partition…", day)
+    expect(page.get_by_text(re.compile(r"^View all historical executions \(\d+\)$"))).to_be_visible(
+        timeout=LONG_UI_MS
+    )
+    expect(page.get_by_text("Metadata", exact=True)).to_be_visible()
+    return page.inner_text("body")
+
+
+STATUSES = "Execution Failed|Failed|Materialized|Materializing|Missing|In Progress|Skipped|Passed"
+
+
+def status_counts(page: Page, total: int | None = None, timeout_s: float = 30.0) -> dict[str, int]:
+    """The status checkboxes of a Partitions view ({"Materialized": n, "Failed": n, ...}) once
+    they describe exactly `total` partitions (they update after the page's queries)."""
     deadline = time.monotonic() + timeout_s
     while True:
         counts = {
-            name: int(count)
-            for name, count in re.findall(
-                r"(Failed|Materialized|Materializing|Missing) \((\d+)\)", page.inner_text("body")
-            )
+            name: int(count.replace(",", ""))
+            for name, count in re.findall(rf"({STATUSES}) \(([\d,]+)\)", page.inner_text("body"))
         }
-        if sum(counts.values()) == total or time.monotonic() > deadline:
+        if counts and (total is None or sum(counts.values()) == total):
+            return counts
+        if time.monotonic() > deadline:
             return counts
         page.wait_for_timeout(250)
